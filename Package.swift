@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flow: queue (TowerQueue) → worker (TowerWorker) → store (TowerStore/Postgres) → model (TowerModel/TowerMath).
+// The ranking library (TowerRanking) depends on Postgres alone, so a shop's server links nothing else.
+let package = Package(
+    name: "Tower",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tower", targets: ["tower"]),
+        .executable(name: "towerd", targets: ["towerd"]),
+        .library(name: "TowerRanking", targets: ["TowerRanking"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (module map + shim header, found through pkg-config).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Typed, non-variadic wrappers over curl_easy_setopt/getinfo (Swift cannot call C variadics).
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        .target(name: "TowerConfig", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "TowerMath", dependencies: ["COpenBLAS"]),
+        .target(name: "TowerModel", dependencies: ["TowerMath"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "CZlib"]),
+        .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig"]),
+        .target(name: "TowerWorker", dependencies: [
+            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "TowerRanking", dependencies: ["Postgres"]),
+        .executableTarget(name: "towerd", dependencies: [
+            "TowerWorker", "TowerConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "tower", dependencies: [
+            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Tests: one target per module; integration tests use the servers of deploy/local.sh.
+        .target(name: "TowerTestSupport", dependencies: ["Postgres", "TowerConfig"], path: "Tests/TowerTestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TowerTestSupport"]),
+        .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
+        .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
+        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerTestSupport"]),
+        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerTestSupport"]),
+        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
+        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerStore", "TowerTestSupport"]),
+    ]
+)

@@ -1,0 +1,81 @@
+import Foundation
+
+/// The configuration sources in precedence order: process environment, then an env file.
+///
+/// The env file is `--env-file PATH` when given, else `.local/tower.env` when it exists.
+public struct ConfigSource: Sendable {
+    /// The merged key/value view (process environment wins over the file).
+    public let values: [String: String]
+    /// The env file that was read, if any.
+    public let envFile: String?
+
+    public static let defaultEnvFile = ".local/tower.env"
+
+    public init(values: [String: String], envFile: String? = nil) {
+        self.values = values
+        self.envFile = envFile
+    }
+
+    /// Loads the process environment merged over the env file.
+    public static func load(envFile: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigSource {
+        var merged: [String: String] = [:]
+        var used: String? = nil
+        if let path = envFile {
+            merged = try EnvFile.load(path: path)
+            used = path
+        } else if FileManager.default.fileExists(atPath: defaultEnvFile) {
+            merged = try EnvFile.load(path: defaultEnvFile)
+            used = defaultEnvFile
+        }
+        for (k, v) in environment { merged[k] = v }
+        return ConfigSource(values: merged, envFile: used)
+    }
+
+    public subscript(key: String) -> String? {
+        guard let v = values[key], !v.isEmpty else { return nil }
+        return v
+    }
+
+    /// A required value, with a hint saying how to provide it.
+    public func require(_ key: String, hint: String) throws -> String {
+        guard let v = self[key] else { throw ConfigError.missing(key: key, hint: hint) }
+        return v
+    }
+
+    /// A duration such as `2d`, `36h`, `90m`, `45s` or plain seconds.
+    public func duration(_ key: String, default def: Double) throws -> Double {
+        guard let raw = self[key] else { return def }
+        guard let seconds = Duration.parseSeconds(raw) else {
+            throw ConfigError.invalid(key: key, value: raw, expected: "a duration like 2d, 36h, 90m or 45s")
+        }
+        return seconds
+    }
+
+    public func int(_ key: String, default def: Int) throws -> Int {
+        guard let raw = self[key] else { return def }
+        guard let v = Int(raw) else { throw ConfigError.invalid(key: key, value: raw, expected: "an integer") }
+        return v
+    }
+
+    public func double(_ key: String, default def: Double) throws -> Double {
+        guard let raw = self[key] else { return def }
+        guard let v = Double(raw) else { throw ConfigError.invalid(key: key, value: raw, expected: "a number") }
+        return v
+    }
+}
+
+/// Duration parsing shared by configuration and command-line options.
+public enum Duration {
+    /// Seconds for `2d`, `36h`, `90m`, `45s`, `1w` or a plain number of seconds; nil when malformed or not positive.
+    public static func parseSeconds(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        for (suffix, scale) in units where t.hasSuffix(suffix) {
+            guard let n = Double(t.dropLast(suffix.count)), n > 0 else { return nil }
+            return n * scale
+        }
+        guard let n = Double(t), n > 0 else { return nil }
+        return n
+    }
+}

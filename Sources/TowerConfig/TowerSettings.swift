@@ -1,0 +1,43 @@
+/// Settings shared by `tower` and `towerd`, read from a `ConfigSource`.
+///
+/// | key | meaning | default |
+/// | --- | --- | --- |
+/// | TOWER_DATABASE_URL | libpq URL, read/write role | required |
+/// | TOWER_READONLY_DATABASE_URL | libpq URL for ranking (replica / SELECT-only role) | TOWER_DATABASE_URL |
+/// | TOWER_QUEUE_URL | SQS queue URL | required by towerd and `tower send` |
+/// | TOWER_DLQ_URL | dead-letter queue URL | none (rely on the redrive policy) |
+/// | AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN | AWS credentials | required |
+/// | AWS_ENDPOINT_URL_SQS | endpoint override for SQS-compatible servers | AWS's regional endpoint |
+/// | TOWER_MODEL_PATH | user tower weights (safetensors) | `.local/models/user_tower.safetensors` |
+/// | TOWER_ENCODER_DIR | folder with MiniLM `model.safetensors` + `vocab.txt` | `.local/models/all-MiniLM-L6-v2` |
+/// | TOWER_WINDOW | recent-interaction window | `2d` |
+/// | TOWER_EVENT_WEIGHTS | event types and weights | viewed 0.1, clicked 2.0, cart 5.0 |
+/// | TOWER_LOG_LEVEL | trace, debug, info, notice, warning, error, critical | info |
+public struct TowerSettings: Sendable {
+    public var databaseURL: String?
+    public var readOnlyDatabaseURL: String?
+    public var modelPath: String
+    public var encoderDirectory: String
+    public var windowSeconds: Double
+    public var eventTypes: EventTypes
+    public var logLevel: String
+
+    public init(_ source: ConfigSource) throws {
+        databaseURL = source["TOWER_DATABASE_URL"]
+        readOnlyDatabaseURL = source["TOWER_READONLY_DATABASE_URL"] ?? source["TOWER_DATABASE_URL"]
+        modelPath = source["TOWER_MODEL_PATH"] ?? ".local/models/user_tower.safetensors"
+        encoderDirectory = source["TOWER_ENCODER_DIR"] ?? ".local/models/all-MiniLM-L6-v2"
+        windowSeconds = try source.duration("TOWER_WINDOW", default: 2 * 86_400)
+        eventTypes = try source["TOWER_EVENT_WEIGHTS"].map(EventTypes.parse) ?? .default
+        logLevel = source["TOWER_LOG_LEVEL"] ?? "info"
+    }
+
+    /// The read/write database URL, or an error that says how to set it.
+    public func requireDatabaseURL() throws -> String {
+        guard let url = databaseURL else {
+            throw ConfigError.missing(key: "TOWER_DATABASE_URL",
+                                      hint: "set it in the environment or an env file (`deploy/local.sh up` writes .local/tower.env)")
+        }
+        return url
+    }
+}

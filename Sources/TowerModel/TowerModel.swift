@@ -1,0 +1,1 @@
+// TowerModel: filled in by its issue.

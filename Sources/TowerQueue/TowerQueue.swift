@@ -1,0 +1,1 @@
+// TowerQueue: filled in by its issue.

@@ -1,0 +1,1 @@
+// TowerRanking: filled in by its issue.

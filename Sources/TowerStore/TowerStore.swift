@@ -1,0 +1,1 @@
+// TowerStore: filled in by its issue.

@@ -1,0 +1,1 @@
+// TowerWorker: filled in by its issue.

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// Placeholder until its issue lands.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Show one user.")
+}

@@ -1,0 +1,37 @@
+import XCTest
+@testable import TowerConfig
+
+final class ConfigTests: XCTestCase {
+    func testEnvFileParsing() {
+        let v = EnvFile.parse("# c\nexport A=1\nB = \"two words\"\n\nC='x=y'\nbad line\n")
+        XCTAssertEqual(v, ["A": "1", "B": "two words", "C": "x=y"])
+    }
+
+    func testDurations() {
+        XCTAssertEqual(Duration.parseSeconds("2d"), 172_800)
+        XCTAssertEqual(Duration.parseSeconds("90m"), 5_400)
+        XCTAssertEqual(Duration.parseSeconds("45"), 45)
+        XCTAssertNil(Duration.parseSeconds("-1h"))
+        XCTAssertNil(Duration.parseSeconds("soon"))
+    }
+
+    func testEventTypesParseAndReject() throws {
+        let t = try EventTypes.parse("product_viewed=0.1, product_purchased=8")
+        XCTAssertEqual(t.names, ["product_viewed", "product_purchased"])
+        XCTAssertEqual(t.weight(of: "product_purchased"), 8)
+        XCTAssertThrowsError(try EventTypes.parse("x=-1"))
+        XCTAssertThrowsError(try EventTypes.parse(""))
+    }
+
+    func testEnvironmentOverridesFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tower-cfg-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("t.env").path
+        try "TOWER_WINDOW=3d\nTOWER_DATABASE_URL=postgres://file\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let src = try ConfigSource.load(envFile: file, environment: ["TOWER_DATABASE_URL": "postgres://env"])
+        let s = try TowerSettings(src)
+        XCTAssertEqual(s.databaseURL, "postgres://env")
+        XCTAssertEqual(s.windowSeconds, 259_200)
+        XCTAssertThrowsError(try ConfigSource.load(envFile: dir.appendingPathComponent("missing.env").path))
+    }
+}
