@@ -1,0 +1,208 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Statements are parameterised (`$1`, `$2`, …) and results come back in binary.
+///
+/// Not thread-safe: use a connection from one thread (or task) at a time; give each worker its own.
+/// After the server goes away, `withRetry` reconnects with backoff and re-runs the work.
+public final class PostgresConnection: @unchecked Sendable {
+    private let url: String
+    private var handle: OpaquePointer?
+    private var prepared: [String: String] = [:]
+    private var preparedOnHandle: Set<String> = []
+
+    /// Connects, retrying transient failures according to `retry`.
+    public init(url: String, retry: RetryPolicy = .none) throws {
+        self.url = url
+        var attempt = 0
+        while true {
+            do { try connect(); return } catch let e as PostgresError {
+                attempt += 1
+                guard e.isTransient, retry.allows(after: attempt) else { throw e }
+                Thread.sleep(forTimeInterval: retry.delay(forAttempt: attempt - 1))
+            }
+        }
+    }
+
+    deinit { if let handle { PQfinish(handle) } }
+
+    /// True while the connection is up (as far as libpq knows).
+    public var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Closes the connection; a later statement fails until `reconnect()`.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        preparedOnHandle = []
+    }
+
+    /// Drops the current connection and opens a new one.
+    public func reconnect() throws {
+        close()
+        try connect()
+    }
+
+    private func connect() throws {
+        let h = PQconnectdb(url)
+        guard let h, PQstatus(h) == CONNECTION_OK else {
+            let message = h.map { Self.trimmed(PQerrorMessage($0)) } ?? "out of memory"
+            if let h { PQfinish(h) }
+            throw PostgresError.connectionFailed(message)
+        }
+        PQsetNoticeProcessor(h, { _, _ in }, nil)
+        handle = h
+        preparedOnHandle = []
+    }
+
+    // MARK: statements
+
+    /// Runs one parameterised statement and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+        let h = try liveHandle()
+        return try withCStrings(params.map { $0?.postgresText }) { values in
+            try check(PQexecParams(h, sql, Int32(values.count), nil, values, nil, nil, 1), handle: h)
+        }
+    }
+
+    /// Runs one parameterised statement and returns the number of affected rows.
+    @discardableResult
+    public func execute(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> Int {
+        try query(sql, params).affectedRows
+    }
+
+    /// Registers a named prepared statement; it is prepared on first use and again after a reconnect.
+    public func prepare(_ name: String, _ sql: String) {
+        prepared[name] = sql
+    }
+
+    /// Runs a statement registered with `prepare`.
+    @discardableResult
+    public func query(prepared name: String, _ params: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+        guard let sql = prepared[name] else { throw PostgresError.misuse("no prepared statement named \(name)") }
+        let h = try liveHandle()
+        if !preparedOnHandle.contains(name) {
+            try check(PQprepare(h, name, sql, 0, nil), handle: h)
+            preparedOnHandle.insert(name)
+        }
+        return try withCStrings(params.map { $0?.postgresText }) { values in
+            try check(PQexecPrepared(h, name, Int32(values.count), values, nil, nil, 1), handle: h)
+        }
+    }
+
+    /// Runs a script of several statements without parameters (migrations, DDL).
+    public func run(script sql: String) throws {
+        let h = try liveHandle()
+        try check(PQexec(h, sql), handle: h)
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
+        try execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isConnected { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Runs `body`, reconnecting and re-running it after transient failures (connection lost, server
+    /// restarting, serialization failure, deadlock) with backoff. `body` must be safe to repeat — a whole
+    /// transaction is. `onRetry` is told about each failure before the wait.
+    public func withRetry<T>(_ policy: RetryPolicy = RetryPolicy(),
+                             onRetry: (PostgresError, TimeInterval) -> Void = { _, _ in },
+                             _ body: (PostgresConnection) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                if !isConnected { try reconnect() }
+                return try body(self)
+            } catch let e as PostgresError where e.isTransient {
+                attempt += 1
+                guard policy.allows(after: attempt) else { throw e }
+                let wait = policy.delay(forAttempt: attempt - 1)
+                onRetry(e, wait)
+                Thread.sleep(forTimeInterval: wait)
+                if !isConnected { close() }
+            }
+        }
+    }
+
+    // MARK: COPY
+
+    /// Streams rows into `COPY … FROM STDIN` (text format). `produce` writes lines through the closure it is given;
+    /// returns the number of rows copied.
+    @discardableResult
+    public func copyIn(_ sql: String, _ produce: ((String) throws -> Void) throws -> Void) throws -> Int {
+        let h = try liveHandle()
+        guard let start = PQexec(h, sql) else { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+        let status = PQresultStatus(start)
+        if status != PGRES_COPY_IN { _ = try check(start, handle: h); throw PostgresError.misuse("\(sql) is not COPY FROM STDIN") }
+        PQclear(start)
+        var failure: Error?
+        do {
+            try produce { line in
+                var bytes = Array(line.utf8)
+                if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+                let ok = bytes.withUnsafeBufferPointer { p in
+                    p.withMemoryRebound(to: CChar.self) { PQputCopyData(h, $0.baseAddress, Int32($0.count)) }
+                }
+                if ok != 1 { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+            }
+        } catch { failure = error }
+        PQputCopyEnd(h, failure == nil ? nil : "aborted by client")
+        var copied = 0
+        while let r = PQgetResult(h) {
+            do { copied = try check(r, handle: h).affectedRows } catch { if failure == nil { failure = error } }
+        }
+        if let failure { throw failure }
+        return copied
+    }
+
+    // MARK: helpers
+
+    private func liveHandle() throws -> OpaquePointer {
+        guard let handle else { throw PostgresError.connectionLost("connection is closed") }
+        if PQstatus(handle) != CONNECTION_OK { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(handle))) }
+        return handle
+    }
+
+    /// Turns a PGresult into a `PostgresResult` or a typed error (clearing it on error).
+    @discardableResult
+    private func check(_ result: OpaquePointer?, handle h: OpaquePointer) throws -> PostgresResult {
+        guard let result else { throw lostOrFailed(h) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+            return PostgresResult(result)
+        default:
+            defer { PQclear(result) }
+            if PQstatus(h) != CONNECTION_OK { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+            guard let state = field(result, "C") else { throw lostOrFailed(h) }
+            throw PostgresError.server(ServerError(
+                sqlState: SQLState(rawValue: state), severity: field(result, "V") ?? field(result, "S") ?? "ERROR",
+                message: field(result, "M") ?? "", detail: field(result, "D"), hint: field(result, "H")))
+        }
+    }
+
+    private func lostOrFailed(_ h: OpaquePointer) -> PostgresError {
+        PQstatus(h) != CONNECTION_OK ? .connectionLost(Self.trimmed(PQerrorMessage(h)))
+            : .misuse(Self.trimmed(PQerrorMessage(h)))
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+    }
+
+    private static func trimmed(_ p: UnsafePointer<CChar>?) -> String {
+        p.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    }
+
+    private func withCStrings<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) throws -> T) rethrows -> T {
+        let owned = strings.map { $0.map { strdup($0)! } }
+        defer { owned.forEach { free($0) } }
+        return try body(owned.map { $0.map { UnsafePointer($0) } })
+    }
+}

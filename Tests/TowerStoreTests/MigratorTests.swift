@@ -1,0 +1,33 @@
+import XCTest
+import Postgres
+import TowerStore
+import TowerTestSupport
+
+final class MigratorTests: XCTestCase {
+    func testMigrateTwiceIsIdempotentAndGrantsReadOnly() throws {
+        let db = try ScratchDatabase("migrate")
+        defer { db.drop() }
+        let c = try db.connect()
+        XCTAssertEqual(try Migrator(c).currentVersion(), 0)
+        XCTAssertEqual(try Migrator(c).migrate(), Array(1...Migrations.latestVersion))
+        XCTAssertEqual(try Migrator(c).migrate(), [])
+        XCTAssertEqual(try Migrator(c).currentVersion(), Migrations.latestVersion)
+        XCTAssertNoThrow(try Migrator(c).requireCurrent())
+        let ro = try PostgresConnection(url: db.readOnlyURL)
+        XCTAssertEqual(try ro.query("SELECT count(*) FROM products")[0].decode(0, as: Int.self), 0)
+        XCTAssertThrowsError(try ro.execute("INSERT INTO products (product_id, name) VALUES (1, 'x')")) {
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege)
+        }
+    }
+
+    func testRefusesNewerSchema() throws {
+        let db = try ScratchDatabase("newer")
+        defer { db.drop() }
+        let c = try db.connect()
+        try Migrator(c).migrate()
+        try c.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')", [Migrations.latestVersion + 1])
+        XCTAssertThrowsError(try Migrator(c).migrate()) {
+            XCTAssertEqual($0 as? SchemaError, .newerThanKnown(database: Migrations.latestVersion + 1, known: Migrations.latestVersion))
+        }
+    }
+}
