@@ -13,7 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
     ],
     targets: [
         // System libraries (module map + shim header, found through pkg-config).
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
-        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerTestSupport"]),
+        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),

@@ -15,6 +15,9 @@ CURLcode tower_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_sl
 CURLcode tower_curl_setopt_write_function(CURL *handle, CURLoption option, tower_curl_write_callback value) {
     return curl_easy_setopt(handle, option, value);
 }
+CURLcode tower_curl_setopt_xferinfo_function(CURL *handle, CURLoption option, tower_curl_xferinfo_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
 CURLcode tower_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

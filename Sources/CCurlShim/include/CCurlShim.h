@@ -11,6 +11,8 @@ CURLcode tower_curl_setopt_string(CURL *handle, CURLoption option, const char *v
 CURLcode tower_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode tower_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode tower_curl_setopt_write_function(CURL *handle, CURLoption option, tower_curl_write_callback value);
+typedef int (*tower_curl_xferinfo_callback)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+CURLcode tower_curl_setopt_xferinfo_function(CURL *handle, CURLoption option, tower_curl_xferinfo_callback value);
 CURLcode tower_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode tower_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 

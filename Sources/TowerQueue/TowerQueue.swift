@@ -1,1 +1,0 @@
-// TowerQueue: filled in by its issue.
