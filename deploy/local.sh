@@ -132,11 +132,19 @@ fsync = on
 EOF
 }
 
+# Closes every inherited file descriptor above 2 in the current (sub)shell, so a server started here
+# does not hold its caller's descriptors: swift-corelibs-foundation's Process, for one, notices a child's
+# exit by a socket the child inherits, and waitUntilExit() would otherwise block until the server stops.
+close_inherited_fds() {
+    local fd n
+    for fd in /proc/$BASHPID/fd/*; do n="${fd##*/}"; if [ "$n" -gt 2 ]; then exec {n}>&-; fi; done
+}
+
 pg_start() {
     pg_running && return 0
     local bin; bin="$(pg_bin)"
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 start >/dev/null \
+    (close_inherited_fds; as_pg "$bin/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 start >/dev/null) \
         || die "PostgreSQL did not start; see $LOGS/postgres.log"
 }
 
@@ -172,7 +180,7 @@ sqs_start() {
     sqs_pid >/dev/null && return 0
     mkdir -p "$RUN" "$LOGS"
     say "starting ministack (SQS) on 127.0.0.1:$SQS_PORT"
-    (cd "$LOCAL" && exec env BIND_HOST=127.0.0.1 GATEWAY_PORT="$SQS_PORT" SERVICES=sqs LOG_LEVEL=WARNING \
+    (close_inherited_fds; cd "$LOCAL" && exec env BIND_HOST=127.0.0.1 GATEWAY_PORT="$SQS_PORT" SERVICES=sqs LOG_LEVEL=WARNING \
         nohup "$VENV/bin/ministack" </dev/null >"$LOGS/ministack.log" 2>&1) &
     echo $! > "$RUN/ministack.pid"
     for _ in $(seq 1 100); do

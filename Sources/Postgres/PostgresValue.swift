@@ -23,8 +23,23 @@ extension Date: PostgresBindable {
         var t = time_t(seconds)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", Int(tmv.tm_year) + 1900, Int(tmv.tm_mon) + 1,
-                      Int(tmv.tm_mday), Int(tmv.tm_hour), Int(tmv.tm_min), Int(tmv.tm_sec), frac)
+        // Built by hand: String(format:) costs several microseconds per call, which shows in bulk COPY.
+        var text = ""
+        text.reserveCapacity(29)
+        func append(_ value: Int, width: Int, then separator: String) {
+            let digits = String(value)
+            if digits.utf8.count < width { text += String(repeating: "0", count: width - digits.utf8.count) }
+            text += digits
+            text += separator
+        }
+        append(Int(tmv.tm_year) + 1900, width: 4, then: "-")
+        append(Int(tmv.tm_mon) + 1, width: 2, then: "-")
+        append(Int(tmv.tm_mday), width: 2, then: " ")
+        append(Int(tmv.tm_hour), width: 2, then: ":")
+        append(Int(tmv.tm_min), width: 2, then: ":")
+        append(Int(tmv.tm_sec), width: 2, then: ".")
+        append(Int(frac), width: 6, then: "+00")
+        return text
     }
 }
 

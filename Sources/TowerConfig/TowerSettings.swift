@@ -12,6 +12,7 @@
 /// | TOWER_ENCODER_DIR | folder with MiniLM `model.safetensors` + `vocab.txt` | `.local/models/all-MiniLM-L6-v2` |
 /// | TOWER_WINDOW | recent-interaction window | `2d` |
 /// | TOWER_EVENT_WEIGHTS | event types and weights | viewed 0.1, clicked 2.0, cart 5.0 |
+/// | TOWER_POPULARITY_PERIOD | period popularity counts weighted events over, ending at the newest event | `30d` |
 /// | TOWER_LOG_LEVEL | trace, debug, info, notice, warning, error, critical | info |
 public struct TowerSettings: Sendable {
     public var databaseURL: String?
@@ -20,6 +21,7 @@ public struct TowerSettings: Sendable {
     public var encoderDirectory: String
     public var windowSeconds: Double
     public var eventTypes: EventTypes
+    public var popularityPeriodSeconds: Double
     public var logLevel: String
 
     public init(_ source: ConfigSource) throws {
@@ -29,6 +31,7 @@ public struct TowerSettings: Sendable {
         encoderDirectory = source["TOWER_ENCODER_DIR"] ?? ".local/models/all-MiniLM-L6-v2"
         windowSeconds = try source.duration("TOWER_WINDOW", default: 2 * 86_400)
         eventTypes = try source["TOWER_EVENT_WEIGHTS"].map(EventTypes.parse) ?? .default
+        popularityPeriodSeconds = try source.duration("TOWER_POPULARITY_PERIOD", default: 30 * 86_400)
         logLevel = source["TOWER_LOG_LEVEL"] ?? "info"
     }
 

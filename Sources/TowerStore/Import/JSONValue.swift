@@ -1,0 +1,235 @@
+/// A parsed JSON value. Numbers keep their source text, so integers beyond a Double's precision
+/// (int64 ids) stay exact and out-of-range ids can be told apart from malformed ones.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    /// The number exactly as written (already checked against JSON's number grammar).
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Object members; when a key repeats, the last one wins.
+    case object([String: JSONValue])
+
+    /// A short name of the value's kind, for error messages.
+    public var kind: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A JSON syntax error at a byte offset of the parsed text.
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    public let offset: Int
+    public let message: String
+    public var description: String { "\(message) at byte \(offset + 1)" }
+}
+
+/// A strict RFC 8259 parser over UTF-8 bytes (one JSON Lines line at a time). Rejects invalid UTF-8,
+/// lone surrogates, control characters in strings, trailing data, and nesting deeper than `maxDepth`.
+public struct JSONParser {
+    /// Deepest nesting of arrays and objects accepted (guards the stack against hostile input).
+    public static let maxDepth = 64
+
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+
+    /// Parses one complete JSON text; throws `JSONSyntaxError`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.i == bytes.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    /// Parses one complete JSON text given as a string.
+    public static func parse(_ text: String) throws -> JSONValue {
+        try Array(text.utf8).withUnsafeBytes { try parse($0) }
+    }
+
+    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    private func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(offset: i, message: message) }
+
+    private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
+
+    private mutating func skipWhitespace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+    }
+
+    private mutating func value(depth: Int) throws -> JSONValue {
+        guard let c = peek else { throw error("unexpected end of line, expected a value") }
+        switch c {
+        case UInt8(ascii: "{"): return try object(depth: depth + 1)
+        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default: throw error("unexpected character '\(Unicode.Scalar(c))'")
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        for expected in UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount) {
+            guard peek == expected else { throw error("invalid literal, expected \(word)") }
+            i += 1
+        }
+    }
+
+    private mutating func object(depth: Int) throws -> JSONValue {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        i += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            let key = try string()
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
+            i += 1
+            skipWhitespace()
+            members[key] = try value(depth: depth)
+            skipWhitespace()
+            switch peek {
+            case UInt8(ascii: ","): i += 1
+            case UInt8(ascii: "}"): i += 1; return .object(members)
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func array(depth: Int) throws -> JSONValue {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        i += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") { i += 1; return .array(elements) }
+        while true {
+            skipWhitespace()
+            elements.append(try value(depth: depth))
+            skipWhitespace()
+            switch peek {
+            case UInt8(ascii: ","): i += 1
+            case UInt8(ascii: "]"): i += 1; return .array(elements)
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private mutating func number() throws -> String {
+        let start = i
+        if peek == UInt8(ascii: "-") { i += 1 }
+        guard let first = peek, isDigit(first) else { throw error("invalid number") }
+        i += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if peek == UInt8(ascii: ".") {
+            i += 1
+            guard let d = peek, isDigit(d) else { throw error("invalid number: digits must follow '.'") }
+            skipDigits()
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            i += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { i += 1 }
+            guard let d = peek, isDigit(d) else { throw error("invalid number: digits must follow the exponent") }
+            skipDigits()
+        }
+        if let c = peek, isDigit(c) { throw error("invalid number: leading zero") }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+    }
+
+    private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+    private mutating func skipDigits() { while let c = peek, isDigit(c) { i += 1 } }
+
+    private mutating func string() throws -> String {
+        i += 1
+        let start = i
+        // Fast path: no escapes, so the bytes are the string.
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                guard let s = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw error("control character in a string (escape it)") }
+            i += 1
+        }
+        var out = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+        while i < bytes.count {
+            let c = bytes[i]
+            switch c {
+            case UInt8(ascii: "\""):
+                i += 1
+                guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                return s
+            case UInt8(ascii: "\\"):
+                i += 1
+                guard let e = peek else { throw error("unterminated escape") }
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"): out.append(contentsOf: String(try unicodeEscape()).utf8)
+                default: throw error("invalid escape '\\\(Unicode.Scalar(e))'")
+                }
+            default:
+                if c < 0x20 { throw error("control character in a string (escape it)") }
+                out.append(c)
+                i += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    /// The scalar of `XXXX` after `\u` (and of a following low surrogate for a pair).
+    private mutating func unicodeEscape() throws -> Character {
+        let high = try hex4()
+        if (0xD800...0xDBFF).contains(high) {
+            guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                throw error("lone high surrogate in \\u escape")
+            }
+            i += 2
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+            return Character(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!)
+        }
+        guard let scalar = Unicode.Scalar(high) else { throw error("lone low surrogate in \\u escape") }
+        return Character(scalar)
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[i]
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | UInt32(d)
+            i += 1
+        }
+        return v
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Postgres
+
+/// Runs a command's body. A thrown error is printed as `tower: <description>` on stderr and the process
+/// exits with status 1 — no stack trace. `ExitCode`, `CleanExit` and `ValidationError` pass through to
+/// swift-argument-parser unchanged.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        printError("tower: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+/// Writes one line to stderr.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+extension GlobalOptions {
+    /// A read/write connection (TOWER_DATABASE_URL), retrying for a few seconds while the server starts.
+    func connect() throws -> PostgresConnection {
+        try PostgresConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
+    }
+}

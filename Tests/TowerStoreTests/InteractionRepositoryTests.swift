@@ -1,0 +1,204 @@
+import Foundation
+import Postgres
+import TowerStore
+import TowerTestSupport
+import XCTest
+
+final class InteractionRepositoryTests: XCTestCase {
+    private var db: ScratchDatabase!
+    private var connection: PostgresConnection!
+    private let now = Date(timeIntervalSince1970: 1_750_000_000)
+    private let window: TimeInterval = 2 * 86_400
+
+    override func setUpWithError() throws {
+        db = try ScratchDatabase(name)
+        connection = try db.connect()
+        try Migrator(connection).migrate(readOnlyRole: nil)
+        // Products 1…5 with one-hot-ish vectors; 6 exists without a vector; 7 does not exist.
+        for id in 1...5 { try insertProduct(id, vector: Self.vector(id)) }
+        try connection.execute("INSERT INTO products (product_id, name) VALUES (6, 'no vector yet')")
+    }
+
+    override func tearDown() {
+        connection = nil
+        db?.drop()
+    }
+
+    static func vector(_ seed: Int) -> [Float] {
+        (0..<384).map { i in i == seed ? 1 : Float(i % (seed + 2)) * 0.001 }
+    }
+
+    private func insertProduct(_ id: Int, vector: [Float]) throws {
+        try connection.execute("INSERT INTO products (product_id, name, embedding) VALUES ($1, $2, $3::vector)",
+                               [id, "product \(id)", PostgresVector(vector)])
+    }
+
+    private func event(_ message: String, customer: Int64, product: Int64, _ name: String = "product_viewed",
+                       ago: TimeInterval = 60) -> IncomingEvent {
+        IncomingEvent(messageID: message, customerID: customer, productID: product, eventName: name,
+                      occurredAt: now.addingTimeInterval(-ago))
+    }
+
+    /// A deterministic stand-in for the user tower that records what it was given.
+    private final class RecordingEncoder {
+        var calls: [[[HistoryItem]]] = []
+        func encode(_ histories: [[HistoryItem]]) -> [[Float]] {
+            calls.append(histories)
+            return histories.map { h in
+                var v = [Float](repeating: 0, count: 384)
+                for (rank, item) in h.enumerated() {
+                    for i in 0..<384 { v[i] += item.productVector[i] / Float(rank + 1) }
+                }
+                return v
+            }
+        }
+    }
+
+    private func apply(_ events: [IncomingEvent], at time: Date? = nil, encoder: RecordingEncoder = RecordingEncoder()) throws -> BatchResult {
+        try InteractionRepository(connection).apply(events, now: time ?? now, window: window, modelVersion: "test-v1",
+                                                    encode: encoder.encode)
+    }
+
+    private func count(_ sql: String) throws -> Int { try connection.query(sql)[0].decode(0) }
+
+    func testAppliesABatchAndStoresTheEncodersOutput() throws {
+        let encoder = RecordingEncoder()
+        let result = try apply([
+            event("m1", customer: 10, product: 1, ago: 300),
+            event("m2", customer: 10, product: 2, "product_clicked", ago: 100),
+            event("m3", customer: 20, product: 3, "product_added_to_cart", ago: 50),
+        ], encoder: encoder)
+        XCTAssertEqual(result.outcomes, ["m1": .applied, "m2": .applied, "m3": .applied])
+        XCTAssertEqual(result.updatedCustomers, [10, 20])
+        XCTAssertEqual(encoder.calls.count, 1, "one batched encoder call per batch")
+        let histories = try XCTUnwrap(encoder.calls.first)
+        XCTAssertEqual(histories[0].map(\.productID), [2, 1], "most recent first")
+        XCTAssertEqual(histories[0].map(\.eventName), ["product_clicked", "product_viewed"])
+        XCTAssertEqual(histories[0].map(\.ageSeconds), [100, 300])
+        XCTAssertEqual(histories[0][0].productVector, Self.vector(2))
+        XCTAssertEqual(histories[1].map(\.productID), [3])
+
+        let repo = UserVectorRepository(connection)
+        let stored = try XCTUnwrap(try repo.vector(of: 10))
+        XCTAssertEqual(stored.modelVersion, "test-v1")
+        XCTAssertEqual(stored.updatedAt, now)
+        XCTAssertEqual(stored.embedding, encoder.encode([histories[0]])[0])
+        XCTAssertEqual(try repo.interactions(of: 10).map(\.productID), [2, 1])
+        XCTAssertEqual(try count("SELECT count(*) FROM events WHERE message_id IN ('m1','m2','m3')"), 3)
+        XCTAssertEqual(try count("SELECT count(*) FROM processed_messages"), 3)
+    }
+
+    func testRedeliveryIsAppliedOnce() throws {
+        _ = try apply([event("m1", customer: 10, product: 1)])
+        let later = now.addingTimeInterval(30)
+        let encoder = RecordingEncoder()
+        let again = try apply([event("m1", customer: 10, product: 1), event("m2", customer: 11, product: 2)], at: later, encoder: encoder)
+        XCTAssertEqual(again.outcomes, ["m1": .duplicate, "m2": .applied])
+        XCTAssertEqual(again.updatedCustomers, [11], "the duplicate's customer is not recomputed")
+        XCTAssertEqual(try count("SELECT count(*) FROM events WHERE customer_id = 10"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 10"), 1)
+        XCTAssertEqual(try UserVectorRepository(connection).vector(of: 10)?.updatedAt, now)
+
+        let onlyDuplicates = try apply([event("m1", customer: 10, product: 1)], at: later, encoder: encoder)
+        XCTAssertEqual(onlyDuplicates.count(.duplicate), 1)
+        XCTAssertEqual(encoder.calls.count, 1, "no encoder call when nothing new was recorded")
+    }
+
+    func testAMessageAlreadyInTheEventLogIsADuplicateEvenAfterProcessedMessagesWerePruned() throws {
+        _ = try apply([event("m1", customer: 10, product: 1)])
+        try connection.execute("DELETE FROM processed_messages")
+        let result = try apply([event("m1", customer: 10, product: 1)])
+        XCTAssertEqual(result.outcomes, ["m1": .duplicate])
+        XCTAssertEqual(try count("SELECT count(*) FROM events"), 1)
+    }
+
+    func testProductsWithoutVectorsAreNotRecordedWhileBatchMatesAre() throws {
+        let result = try apply([
+            event("m1", customer: 10, product: 6), event("m2", customer: 10, product: 7), event("m3", customer: 10, product: 1),
+        ])
+        XCTAssertEqual(result.outcomes, ["m1": .productWithoutVector, "m2": .productWithoutVector, "m3": .applied])
+        XCTAssertEqual(try count("SELECT count(*) FROM events"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM processed_messages"), 1, "a deferred message can still be applied later")
+        try connection.execute("UPDATE products SET embedding = $1::vector WHERE product_id = 6", [PostgresVector(Self.vector(6))])
+        XCTAssertEqual(try apply([event("m1", customer: 10, product: 6)]).outcomes, ["m1": .applied])
+    }
+
+    func testHistoryIsTheTwentyMostRecentInsideTheWindowAndOlderRowsArePruned() throws {
+        var events: [IncomingEvent] = []
+        for i in 0..<25 { events.append(event("recent-\(i)", customer: 10, product: Int64(1 + i % 5), ago: Double(100 + i))) }
+        events.append(event("expired", customer: 10, product: 1, ago: window + 10))
+        let encoder = RecordingEncoder()
+        let result = try apply(events, encoder: encoder)
+        XCTAssertEqual(result.count(.applied), 26)
+        let history = try XCTUnwrap(encoder.calls.first?.first)
+        XCTAssertEqual(history.count, UserVectorRepository.historyLimit)
+        XCTAssertEqual(history.map(\.ageSeconds), (0..<20).map { Float(100 + $0) })
+        XCTAssertEqual(try count("SELECT count(*) FROM events"), 26, "the log keeps everything")
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 25, "an event older than the window is not in the window")
+
+        // Almost two days later, a new event prunes what fell out of the window, for that customer only.
+        try connection.execute("""
+            INSERT INTO interactions (customer_id, product_id, event_name, occurred_at, event_id)
+            VALUES (99, 1, 'product_viewed', $1::timestamptz, 0)
+            """, [now.addingTimeInterval(-window + 1000)])
+        let later = now.addingTimeInterval(window - 110)
+        let next = try apply([event("new", customer: 10, product: 2, ago: -window + 150)], at: later)
+        XCTAssertEqual(next.prunedInteractions, 14, "ages 111…124 s fell out of the window")
+        XCTAssertEqual(try UserVectorRepository(connection).interactions(of: 10).count, 12)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 99"), 1)
+
+        // The sweep prunes customers who went quiet and forgets old message ids.
+        XCTAssertEqual(try InteractionRepository(connection).pruneExpired(before: later.addingTimeInterval(-window)), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 99"), 0)
+        XCTAssertEqual(try InteractionRepository(connection).forgetProcessedMessages(before: now.addingTimeInterval(1)), 26)
+        XCTAssertEqual(try count("SELECT count(*) FROM processed_messages"), 1)
+    }
+
+    func testACustomerWhoseEventsAreAllExpiredKeepsTheirVector() throws {
+        _ = try apply([event("m1", customer: 10, product: 1)])
+        let before = try XCTUnwrap(try UserVectorRepository(connection).vector(of: 10))
+        let result = try apply([event("old", customer: 10, product: 2, ago: window + 60)], at: now.addingTimeInterval(window + 61))
+        XCTAssertEqual(result.outcomes, ["old": .applied])
+        XCTAssertEqual(result.updatedCustomers, [])
+        XCTAssertEqual(result.prunedInteractions, 1)
+        XCTAssertEqual(try UserVectorRepository(connection).vector(of: 10), before)
+    }
+
+    func testConcurrentBatchesForOneCustomerLeaveTheVectorOfAllItsInteractions() throws {
+        let (url, now, window) = (db.url, now, window)
+        let encoder: @Sendable ([[HistoryItem]]) -> [[Float]] = { histories in
+            histories.map { items in items.reduce(into: [Float](repeating: 0, count: 384)) { v, item in
+                for i in 0..<384 { v[i] += item.productVector[i] } } }
+        }
+        let errors = ErrorLog()
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            do {
+                let c = try PostgresConnection(url: url)
+                let repo = InteractionRepository(c)
+                for i in 0..<10 {
+                    let mine = IncomingEvent(messageID: "w\(worker)-\(i)", customerID: 10, productID: Int64(1 + (worker + i) % 5),
+                                             eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-1000 + worker * 10 + i)))
+                    let other = IncomingEvent(messageID: "x\(worker)-\(i)", customerID: Int64(20 + worker), productID: 1,
+                                              eventName: "product_viewed", occurredAt: now)
+                    _ = try c.withRetry { _ in
+                        try repo.apply([mine, other], now: now, window: window, modelVersion: "t", encode: encoder)
+                    }
+                }
+            } catch { errors.append(error) }
+        }
+        XCTAssertTrue(errors.all.isEmpty, "\(errors.all)")
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 10"), 40)
+        let stored = try XCTUnwrap(try UserVectorRepository(connection).vector(of: 10))
+        let recomputed = encoder([try XCTUnwrap(try UserVectorRepository(connection)
+            .histories(of: [10], now: now, windowStart: now.addingTimeInterval(-window))[10])])[0]
+        XCTAssertEqual(stored.embedding, recomputed)
+    }
+}
+
+/// Errors collected from several threads.
+private final class ErrorLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func append(_ e: Error) { lock.withLock { errors.append(e) } }
+    var all: [Error] { lock.withLock { errors } }
+}

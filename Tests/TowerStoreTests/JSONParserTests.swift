@@ -1,0 +1,66 @@
+import TowerStore
+import XCTest
+
+final class JSONParserTests: XCTestCase {
+    private func parse(_ s: String) throws -> JSONValue { try JSONParser.parse(s) }
+
+    private func assertSyntaxError(_ s: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try parse(s), file: file, line: line) { e in
+            guard let e = e as? JSONSyntaxError else { return XCTFail("\(e)", file: file, line: line) }
+            XCTAssertTrue(e.message.contains(fragment), "\(e.message) lacks \(fragment)", file: file, line: line)
+        }
+    }
+
+    func testValues() throws {
+        XCTAssertEqual(try parse(#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d"}, "a2": {}} "#),
+                       .object(["a": .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null]),
+                                "b": .object(["c": .string("d")]), "a2": .object([:])]))
+        XCTAssertEqual(try parse("[]"), .array([]))
+        XCTAssertEqual(try parse("0"), .number("0"))
+        XCTAssertEqual(try parse(#"{"k": 1, "k": 2}"#), .object(["k": .number("2")]), "the last duplicate key wins")
+    }
+
+    func testNumbersKeepTheirTextBeyondDoublePrecision() throws {
+        XCTAssertEqual(try parse("9223372036854775807"), .number("9223372036854775807"))
+        XCTAssertEqual(try parse("-9223372036854775809"), .number("-9223372036854775809"))
+    }
+
+    func testStringEscapes() throws {
+        XCTAssertEqual(try parse(#""a\"b\\c\/d\b\f\n\r\t""#), .string("a\"b\\c/d\u{8}\u{C}\n\r\t"))
+        XCTAssertEqual(try parse(#""\u00e9\u65E5 \ud83d\uDED2""#), .string("é日 🛒"))
+        XCTAssertEqual(try parse("\"ünï 🛒\""), .string("ünï 🛒"))
+    }
+
+    func testSyntaxErrors() {
+        assertSyntaxError("", "expected a value")
+        assertSyntaxError(#"{"a": 1"#, "expected ',' or '}'")
+        assertSyntaxError(#"{"a" 1}"#, "expected ':'")
+        assertSyntaxError(#"{a: 1}"#, "member name")
+        assertSyntaxError("[1, 2,]", "unexpected character")
+        assertSyntaxError("{} x", "unexpected data after")
+        assertSyntaxError("01", "leading zero")
+        assertSyntaxError("1.", "digits must follow '.'")
+        assertSyntaxError("1e", "exponent")
+        assertSyntaxError("-", "invalid number")
+        assertSyntaxError("tru", "expected true")
+        assertSyntaxError("\"tab\there\"", "control character")
+        assertSyntaxError(#""\x""#, "invalid escape")
+        assertSyntaxError(#""\ud83d""#, "lone high surrogate")
+        assertSyntaxError(#""\udc00""#, "lone low surrogate")
+        assertSyntaxError(#""\u12G4""#, "hex digit")
+        assertSyntaxError("\"open", "unterminated string")
+        assertSyntaxError(String(repeating: "[", count: JSONParser.maxDepth + 1), "nesting deeper")
+        XCTAssertNoThrow(try parse(String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)))
+    }
+
+    func testInvalidUTF8IsRejected() {
+        let bytes: [UInt8] = [0x22, 0x61, 0xFF, 0x22]
+        XCTAssertThrowsError(try bytes.withUnsafeBytes { try JSONParser.parse($0) }) {
+            XCTAssertTrue(($0 as? JSONSyntaxError)?.message.contains("UTF-8") ?? false, "\($0)")
+        }
+    }
+
+    func testErrorOffsetPointsAtTheProblem() {
+        XCTAssertThrowsError(try parse(#"{"a": x}"#)) { XCTAssertEqual(($0 as? JSONSyntaxError)?.offset, 6) }
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up everything and runs every test (the README's Quick start, second command):
+#   1. a Swift 6 toolchain, installed when missing (deploy/swift.sh),
+#   2. the local servers: PostgreSQL 18 + pgvector and the SQS-compatible server (deploy/local.sh up),
+#   3. a debug build of the package and its tests,
+#   4. `swift test`: every test target, against those real servers.
+# Exit status: that of `swift test`. Arguments go to `swift test` (e.g. --filter TowerStoreTests).
+# Works from a fresh clone (no .local/, no .build/), as root (CI) or as a user with sudo.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "Swift toolchain"
+. deploy/swift.sh
+swift --version 2>&1 | head -1 >&2
+
+step "Local servers"
+bash deploy/local.sh up
+
+step "Build"
+swift build --build-tests
+
+step "Tests"
+status=0
+swift test "$@" || status=$?
+if [ "$status" = 0 ]; then step "All tests passed"; else step "Tests FAILED (exit status $status)"; fi
+exit "$status"
