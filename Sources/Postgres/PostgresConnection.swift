@@ -131,6 +131,68 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    // MARK: pipelines
+
+    /// Runs `statements` back to back in one round trip (libpq pipeline mode) and returns one result per
+    /// statement, in order. The server executes them in order, exactly as if they were sent one by one, and
+    /// after a failure skips the rest; the first error is thrown. Statements are not atomic by themselves:
+    /// start the list with `BEGIN` (and roll back on error) or run it inside `transaction`.
+    @discardableResult
+    public func pipeline(_ statements: [PipelinedStatement]) throws -> [PostgresResult] {
+        let h = try liveHandle()
+        guard PQenterPipelineMode(h) == 1 else { throw lostOrFailed(h) }
+        // What each command sent produces: a statement's rows, or the outcome of preparing `name`.
+        enum Sent { case statement, preparation(String) }
+        var sent: [Sent] = []
+        var preparing: Set<String> = []
+        do {
+            for statement in statements {
+                let values = statement.params.map { $0?.postgresText }
+                if let name = statement.preparedName {
+                    guard let sql = prepared[name] else { throw PostgresError.misuse("no prepared statement named \(name)") }
+                    if !preparedOnHandle.contains(name), !preparing.contains(name) {
+                        guard PQsendPrepare(h, name, sql, 0, nil) == 1 else { throw lostOrFailed(h) }
+                        preparing.insert(name)
+                        sent.append(.preparation(name))
+                    }
+                    try withCStrings(values) { v in
+                        guard PQsendQueryPrepared(h, name, Int32(v.count), v, nil, nil, 1) == 1 else { throw lostOrFailed(h) }
+                    }
+                } else {
+                    try withCStrings(values) { v in
+                        guard PQsendQueryParams(h, statement.sql, Int32(v.count), nil, v, nil, nil, 1) == 1 else { throw lostOrFailed(h) }
+                    }
+                }
+                sent.append(.statement)
+            }
+            guard PQpipelineSync(h) == 1 else { throw lostOrFailed(h) }
+        } catch {
+            // Nothing reliable can be read back from a half-sent pipeline: start over on a fresh connection.
+            close()
+            throw error
+        }
+        var results: [PostgresResult] = []
+        var failure: Error?
+        for command in sent {
+            var result: PostgresResult?
+            while let r = PQgetResult(h) {
+                if PQresultStatus(r) == PGRES_PIPELINE_ABORTED { PQclear(r); continue }
+                do { result = try check(r, handle: h) } catch { if failure == nil { failure = error } }
+            }
+            switch command {
+            case .statement: if let result { results.append(result) }
+            case .preparation(let name): if result != nil { preparedOnHandle.insert(name) }
+            }
+        }
+        while let r = PQgetResult(h) { PQclear(r) } // the sync point (PGRES_PIPELINE_SYNC)
+        PQexitPipelineMode(h)
+        if let failure { throw failure }
+        guard PQstatus(h) == CONNECTION_OK, results.count == statements.count else {
+            throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h)))
+        }
+        return results
+    }
+
     // MARK: COPY
 
     /// Streams rows into `COPY … FROM STDIN` (text format). `produce` writes lines through the closure it is given;
@@ -204,5 +266,22 @@ public final class PostgresConnection: @unchecked Sendable {
         let owned = strings.map { $0.map { strdup($0)! } }
         defer { owned.forEach { free($0) } }
         return try body(owned.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+/// One statement of `PostgresConnection.pipeline`: a statement registered with `prepare`, or SQL text.
+public struct PipelinedStatement {
+    let preparedName: String?
+    let sql: String
+    let params: [(any PostgresBindable)?]
+
+    /// A statement registered with `PostgresConnection.prepare`.
+    public static func prepared(_ name: String, _ params: [(any PostgresBindable)?] = []) -> PipelinedStatement {
+        PipelinedStatement(preparedName: name, sql: "", params: params)
+    }
+
+    /// A parameterised SQL statement (`BEGIN`, `COMMIT`, …).
+    public static func sql(_ sql: String, _ params: [(any PostgresBindable)?] = []) -> PipelinedStatement {
+        PipelinedStatement(preparedName: nil, sql: sql, params: params)
     }
 }

@@ -126,7 +126,8 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
     /// One-dimensional arrays; a pgvector `vector` decodes as `[Float]`.
     public static func decode(_ c: PostgresCell) throws -> [Element] {
         if Element.self == Float.self, c.typeOID != PostgresType.float4Array {
-            return try decodeVector(c) as! [Element]
+            // Element is Float here: a bit cast, not `as!`, which would cast element by element.
+            return unsafeBitCast(try decodeVector(c), to: [Element].self)
         }
         guard c.bytes.count >= 12 else { throw c.fail("type OID \(c.typeOID) is not an array") }
         let ndim = Int(c.readInt(Int32.self, at: 0))

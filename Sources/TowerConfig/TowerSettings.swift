@@ -13,6 +13,7 @@
 /// | TOWER_WINDOW | recent-interaction window | `2d` |
 /// | TOWER_EVENT_WEIGHTS | event types and weights | viewed 0.1, clicked 2.0, cart 5.0 |
 /// | TOWER_POPULARITY_PERIOD | period popularity counts weighted events over, ending at the newest event | `30d` |
+/// | TOWER_EVENT_RETENTION | how long the event log keeps events (pruned by towerd's sweep); `off` keeps all | `90d` |
 /// | TOWER_LOG_LEVEL | trace, debug, info, notice, warning, error, critical | info |
 public struct TowerSettings: Sendable {
     public var databaseURL: String?
@@ -22,6 +23,8 @@ public struct TowerSettings: Sendable {
     public var windowSeconds: Double
     public var eventTypes: EventTypes
     public var popularityPeriodSeconds: Double
+    /// Event-log retention in seconds; nil keeps every event.
+    public var eventRetentionSeconds: Double?
     public var logLevel: String
 
     public init(_ source: ConfigSource) throws {
@@ -32,6 +35,8 @@ public struct TowerSettings: Sendable {
         windowSeconds = try source.duration("TOWER_WINDOW", default: 2 * 86_400)
         eventTypes = try source["TOWER_EVENT_WEIGHTS"].map(EventTypes.parse) ?? .default
         popularityPeriodSeconds = try source.duration("TOWER_POPULARITY_PERIOD", default: 30 * 86_400)
+        eventRetentionSeconds = source["TOWER_EVENT_RETENTION"]?.lowercased() == "off"
+            ? nil : try source.duration("TOWER_EVENT_RETENTION", default: 90 * 86_400)
         logLevel = source["TOWER_LOG_LEVEL"] ?? "info"
     }
 

@@ -1,6 +1,56 @@
 import ArgumentParser
+import Foundation
+import TowerMath
+import TowerModel
+import TowerStore
 
-/// Placeholder until its issue lands.
+/// `tower evaluate`: scores the trained model against the untrained default and two baselines.
 struct EvaluateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Evaluate models offline.")
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Evaluate models offline on a temporal split of the event log.",
+        discussion: """
+        Test events are those at or after --split-at (default: the time at which 90% of logged events precede).
+        For each, the history is the customer's interactions strictly before it inside --window (at most 20;
+        events sharing its timestamp are never history), every active product is ranked, and the rank of the
+        true product is scored; equal scores rank by product id. Events without history are ranked by popularity
+        for every model. Models: tower (--model), default (untrained), popularity (event-weighted train-period
+        counts), history_mean (plain mean of the history's vectors). See docs/model.md.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The model scored as `tower` (default: TOWER_MODEL_PATH).") var model: String?
+    @Option(help: "Test events are those at or after this time (ISO 8601). Default: the time at which 90% of logged events precede.")
+    var splitAt: String?
+    @Option(help: "Recent-interaction window of the histories (default: TOWER_WINDOW, 2d).") var window: String?
+    @Flag(help: "Also score only test events whose product the customer had not interacted with before.") var newItemsOnly = false
+    @Flag(help: "Print exactly one JSON object.") var json = false
+    @Option(help: "Write a self-contained HTML page with a Recall@K chart to this file.") var report: String?
+    @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() async throws {
+        try await runReportingErrors {
+            let settings = try global.settings()
+            BLAS.setThreads(max(1, threads))
+            let path = model ?? settings.modelPath
+            guard FileManager.default.fileExists(atPath: path) else { throw ModelDataError.noModel(path: path) }
+            let tower = try UserTowerModel.load(path: path, eventWeights: settings.eventTypes.weights)
+            let repository = EventLogRepository(try global.connect())
+            let windowSeconds = try ModelDataSupport.window(window, settings)
+            let split = try ModelDataSupport.splitTime(splitAt, repository)
+            let catalog = try ModelDataSupport.catalog(repository)
+            let log = EventLog(events: try ModelDataSupport.events(repository, before: nil), catalog: catalog,
+                               eventNames: settings.eventTypes.names, windowSeconds: windowSeconds)
+            let evaluator = Evaluator(log: log, catalog: catalog, splitAt: split, eventWeights: settings.eventTypes.weights)
+            let all = evaluator.evaluate(tower: tower, events: evaluator.testEvents)
+            let newItems = newItemsOnly ? evaluator.evaluate(tower: tower, events: evaluator.newItemTestEvents) : nil
+            let result = EvaluationReport(splitAt: ModelDataSupport.iso(split), windowSeconds: windowSeconds,
+                                          towerVersion: tower.version, all: all, newItems: newItems)
+            if let report {
+                do { try result.html().write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                    throw ValidationError("cannot write \(report): \(error.localizedDescription)")
+                }
+            }
+            print(json ? result.json() : result.table())
+        }
+    }
 }

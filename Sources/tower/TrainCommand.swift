@@ -1,6 +1,95 @@
 import ArgumentParser
+import Foundation
+import TowerConfig
+import TowerMath
+import TowerModel
+import TowerStore
 
-/// Placeholder until its issue lands.
+/// `tower train`: trains the user tower (and the item residuals) on the event log.
 struct TrainCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Train the user tower.")
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train the user tower on the event log.",
+        discussion: """
+        Reads the events before --until (default: the time at which 90% of logged events precede). Each event
+        with a non-empty history is a sample: its history is what the daemon would have seen at that moment
+        (the 20 most recent earlier interactions inside --window); its product is the positive. Adam on
+        mini-batches with a fixed seed; the most recent 10% of samples are the validation split (early stopping
+        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH). Then: `tower evaluate`,
+        reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors.
+        See docs/model.md.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Train on events before this time (ISO 8601). Default: the time at which 90% of logged events precede.")
+    var until: String?
+    @Option(help: "Recent-interaction window of the histories (default: TOWER_WINDOW, 2d).") var window: String?
+    @Option(help: "Weights file to write (default: TOWER_MODEL_PATH).") var out: String?
+    @Option(help: "Negatives: in-batch (with logQ correction) or random.") var negatives: NegativeSampling = .inBatch
+    @Option(help: "Maximum epochs (early stopping usually ends sooner).") var epochs: Int = TrainingOptions().maxEpochs
+    @Option(help: "Samples per mini-batch.") var batchSize: Int = TrainingOptions().batchSize
+    @Option(help: "Attention heads (must divide the vector width).") var heads: Int = TrainingOptions().heads
+    @Option(help: "Query/key width over all heads (must be divisible by --heads).") var attentionDimension: Int = TrainingOptions().attentionDimension
+    @Option(help: "Consecutive target events of one customer per chunk (their histories share rows).") var chunkSize: Int = TrainingOptions().chunkSize
+    @Option(help: "Adam learning rate of the user tower.") var learningRate: Float = TrainingOptions().learningRate
+    @Option(help: "Adam learning rate of the per-product residuals.") var itemLearningRate: Float = TrainingOptions().itemLearningRate
+    @Flag(help: "Do not learn per-product residuals (the served vectors stay the text vectors).") var noItemSide = false
+    @Option(help: "Random seed (same data and seed give the same model).") var seed: UInt64 = TrainingOptions().seed
+    @Option(help: "Stop after this long (e.g. 10m), keeping the best epoch so far.") var timeLimit: String?
+    @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() async throws {
+        try await runReportingErrors {
+            let settings = try global.settings()
+            var options = TrainingOptions()
+            options.negatives = negatives
+            options.maxEpochs = epochs
+            options.batchSize = batchSize
+            options.heads = heads
+            options.attentionDimension = attentionDimension
+            options.chunkSize = chunkSize
+            options.learningRate = learningRate
+            options.itemLearningRate = itemLearningRate
+            options.trainItems = !noItemSide
+            options.seed = seed
+            if let timeLimit {
+                guard let s = TowerConfig.Duration.parseSeconds(timeLimit) else { throw ValidationError("--time-limit \(timeLimit) is not a duration") }
+                options.timeLimitSeconds = s
+            }
+            BLAS.setThreads(max(1, threads))
+            let repository = EventLogRepository(try global.connect())
+            let windowSeconds = try ModelDataSupport.window(window, settings)
+            let cutoff = try ModelDataSupport.splitTime(until, repository)
+            let catalog = try ModelDataSupport.catalog(repository)
+            let events = try ModelDataSupport.events(repository, before: cutoff)
+            let log = EventLog(events: events, catalog: catalog, eventNames: settings.eventTypes.names, windowSeconds: windowSeconds)
+            print("training on \(log.count) events before \(ModelDataSupport.iso(cutoff)) (\(log.droppedEvents) without a product vector skipped), "
+                  + "\(catalog.count) products, window \(windowSeconds / 3600)h, negatives \(negatives.rawValue)")
+
+            let trainer = try Trainer(log: log, catalog: catalog, eventNames: settings.eventTypes.names,
+                                      eventWeights: settings.eventTypes.weights, options: options)
+            var bar: Progress?
+            var barEpoch = 0
+            let result = try trainer.train(progress: { p in
+                if p.epoch != barEpoch {
+                    bar = Progress("epoch \(p.epoch)/\(p.maxEpochs)", total: p.samplesPerEpoch, unit: "samples")
+                    barEpoch = p.epoch
+                }
+                bar?.detail = String(format: "loss %.4f", p.loss)
+                bar?.advance(by: p.samplesDone - (bar?.done ?? 0))
+            }, onEpoch: { e in
+                bar?.finish()
+                bar = nil
+                print(String(format: "epoch %d: loss %.4f, validation Recall@20 %.4f NDCG@20 %.4f (%.0f s)",
+                             e.epoch, e.loss, e.validationRecall20, e.validationNDCG20, e.seconds))
+            })
+            let path = out ?? settings.modelPath
+            try result.model.save(path: path, training: result.summaryJSON)
+            print("kept epoch \(result.bestEpoch) (\(result.stopReason)); \(result.trainingSamples) training and "
+                  + "\(result.validationSamples) validation samples; "
+                  + "\(result.model.items?.productIDs.count ?? 0) products with a learned residual")
+            print("wrote \(path) (version \(result.model.version))")
+        }
+    }
 }
+
+extension NegativeSampling: ExpressibleByArgument {}

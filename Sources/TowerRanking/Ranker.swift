@@ -1,0 +1,181 @@
+import Foundation
+import Postgres
+
+/// Orders a shop's products for a customer. Create one per process and share it: it is thread-safe.
+///
+/// - Connections: a pool of at most `configuration.maxConnections` connections to `url` (a replica works),
+///   opened lazily; a request waits for a free one up to `acquireTimeout`. Broken connections are
+///   replaced, and a request that lost its connection is retried (it only reads).
+/// - Every request runs in one read-only, repeatable-read transaction, so a role with SELECT rights
+///   (tower_ro) is enough.
+/// - Both blocking and `async` methods exist; the async ones run the blocking work on a Dispatch queue,
+///   never on Swift concurrency's cooperative threads.
+public final class Ranker: Sendable {
+    public let configuration: RankerConfiguration
+    private let pool: ConnectionPool
+    private let indexCache: VectorIndexCache
+
+    /// A ranker over the database at `url` (libpq URL or key=value string). Connects on first use.
+    public init(url: String, configuration: RankerConfiguration = RankerConfiguration()) {
+        self.configuration = configuration
+        pool = ConnectionPool(url: Self.withConnectTimeout(url, seconds: configuration.connectTimeoutSeconds),
+                              maxSize: configuration.maxConnections, acquireTimeout: configuration.acquireTimeout)
+        indexCache = VectorIndexCache(interval: configuration.indexCheckInterval)
+    }
+
+    /// Closes idle connections (for shutdown; the ranker stays usable and reconnects on demand).
+    public func close() { pool.drain() }
+
+    // MARK: feed
+
+    /// One page of `customer`'s feed.
+    ///
+    /// `relevance` orders by cosine similarity to the customer's vector (score = cosine + 1, ties by product
+    /// id); a customer without a vector gets the popularity order (mode `fallback`). Other sorts ignore the
+    /// customer. `diversify` applies to relevance orders only. Throws `RankingError`.
+    public func feed(customer: Int64, filters: RankingFilters = .none, sort: RankingSort = .relevance,
+                     page: Int = 1, perPage: Int = 20, includeTotal: Bool = false,
+                     diversify: Diversity? = nil) throws -> FeedPage {
+        try validate(perPage: perPage)
+        let pages = 1...(Int.max / perPage)
+        guard pages.contains(page) else { throw RankingError.invalidPage(page, allowed: pages) }
+        try filters.validate()
+        try diversify?.validate()
+        return try read { session in
+            let personalized = try sort == .relevance && session.customerHasVector(customer)
+            let ordering = personalized ? Ordering.nearest(.customer(customer), reason: .personalized) : Ordering(sort: sort)
+            let total = try includeTotal ? session.count(ordering, filters) : nil
+            let items = try session.rank(ordering, filters, offset: (page - 1) * perPage, limit: perPage,
+                                         diversity: sort == .relevance ? diversify : nil, total: total)
+            return FeedPage(customerID: customer, page: page, perPage: perPage, total: total,
+                            mode: personalized ? .personalized : sort == .relevance ? .fallback : .sorted, items: items)
+        }
+    }
+
+    /// Async `feed` for Swift concurrency callers.
+    public func feed(customer: Int64, filters: RankingFilters = .none, sort: RankingSort = .relevance,
+                     page: Int = 1, perPage: Int = 20, includeTotal: Bool = false,
+                     diversify: Diversity? = nil) async throws -> FeedPage {
+        try await offload { try self.feed(customer: customer, filters: filters, sort: sort, page: page, perPage: perPage,
+                                          includeTotal: includeTotal, diversify: diversify) }
+    }
+
+    // MARK: similar
+
+    /// The `limit` products nearest to `product`'s vector under `filters` (the product itself excluded).
+    /// Throws `RankingError.productNotFound` for an unknown product.
+    public func similar(to product: Int64, filters: RankingFilters = .none, limit: Int = 20) throws -> [RankedItem] {
+        try validate(perPage: limit)
+        try filters.validate()
+        return try read { session in
+            try session.requireProductVector(product)
+            return try session.rank(.nearest(.product(product), reason: .similar), filters, offset: 0, limit: limit,
+                                    excluding: product)
+        }
+    }
+
+    /// Async `similar`.
+    public func similar(to product: Int64, filters: RankingFilters = .none, limit: Int = 20) async throws -> [RankedItem] {
+        try await offload { try self.similar(to: product, filters: filters, limit: limit) }
+    }
+
+    // MARK: lookups
+
+    /// The stored product with its vector, or nil.
+    public func product(_ id: Int64) throws -> CatalogProduct? {
+        try read { session in
+            let r = try session.connection.query("""
+                SELECT product_id, name, merchant, category_path, color, price, price_tier, popularity,
+                       extract(epoch FROM created_at)::float8, active, embedding
+                FROM products WHERE product_id = $1
+                """, [id])
+            guard r.count > 0 else { return nil }
+            let row = r[0]
+            return CatalogProduct(productID: try row.decode(0), name: try row.decode(1), merchant: try row.decodeIfPresent(2),
+                                  categoryPath: try row.decode(3), color: try row.decodeIfPresent(4),
+                                  price: try row.decodeIfPresent(5), priceTier: try row.decodeIfPresent(6),
+                                  popularity: try row.decode(7), createdAt: try row.decode(8), active: try row.decode(9),
+                                  vector: try row.decodeIfPresent(10))
+        }
+    }
+
+    /// Async `product`.
+    public func product(_ id: Int64) async throws -> CatalogProduct? {
+        try await offload { try self.product(id) }
+    }
+
+    /// Whether the HNSW index exists and how large the catalog is, freshly read; `usesIndex` tells the policy.
+    public func vectorIndexStatus() throws -> VectorIndexStatus {
+        try read { try VectorIndexStatus.read($0.connection) }
+    }
+
+    // MARK: plumbing
+
+    private func validate(perPage: Int) throws {
+        let allowed = 1...max(1, configuration.maxPerPage)
+        guard allowed.contains(perPage) else { throw RankingError.invalidPerPage(perPage, allowed: allowed) }
+    }
+
+    /// Runs `body` in a read-only transaction on a pooled connection, retrying transient failures.
+    private func read<T>(_ body: (ReadSession) throws -> T) throws -> T {
+        var failures = 0
+        while true {
+            do {
+                return try pool.withConnection { connection in
+                    try connection.transaction(readOnly: true) {
+                        try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                        let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache)
+                        if let timeout = configuration.statementTimeout {
+                            try session.set([("statement_timeout", String(Int((timeout * 1000).rounded())))])
+                        }
+                        return try body(session)
+                    }
+                }
+            } catch let error as PostgresError where error.isTransient {
+                failures += 1
+                guard configuration.retry.allows(after: failures) else { throw RankingError(error) }
+                Thread.sleep(forTimeInterval: configuration.retry.delay(forAttempt: failures - 1))
+            } catch let error as PostgresError {
+                throw RankingError(error, statementTimeout: configuration.statementTimeout)
+            }
+        }
+    }
+
+    /// Runs blocking work on a Dispatch thread and resumes the caller with its result.
+    private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result(catching: work)) }
+        }
+    }
+
+    /// `url` with `connect_timeout` added unless it sets one.
+    static func withConnectTimeout(_ url: String, seconds: Int) -> String {
+        guard !url.contains("connect_timeout") else { return url }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return url + (url.contains("?") ? "&" : "?") + "connect_timeout=\(seconds)"
+        }
+        return url + " connect_timeout=\(seconds)"
+    }
+}
+
+extension RankingError {
+    /// The typed form of a database failure.
+    init(_ error: PostgresError, statementTimeout: TimeInterval? = nil) {
+        switch error {
+        case .connectionFailed(let m), .connectionLost(let m):
+            self = .databaseUnavailable(m)
+        case .server(let e) where error.isTransient:
+            self = .databaseUnavailable(e.message)
+        case .server(let e) where e.sqlState.rawValue == "57014":
+            self = .timedOut(seconds: statementTimeout ?? 0)
+        case .server(let e) where [.undefinedTable, .undefinedColumn, .undefinedObject].contains(e.sqlState):
+            self = .schemaMissing(e.message)
+        case .server(let e) where e.sqlState == .insufficientPrivilege:
+            self = .permissionDenied(e.message)
+        case .server(let e):
+            self = .database("\(e.sqlState): \(e.message)")
+        case .decoding, .misuse:
+            self = .database(error.description)
+        }
+    }
+}

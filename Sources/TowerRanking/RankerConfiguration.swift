@@ -1,0 +1,48 @@
+import Foundation
+import Postgres
+
+/// How vector orderings (personalized feeds, `similar`) are computed.
+public enum VectorSearch: Sendable, Equatable {
+    /// Always an exact scan: every candidate's distance is computed. Exact, and fast for small catalogs.
+    case exact
+    /// The HNSW index (`tower index create`) with pgvector's iterative scans whatever the catalog size and
+    /// filters (allow lists excepted); exact scan while there is no index.
+    case approximate
+    /// The HNSW index once it exists and the catalog has at least `threshold` products; exact below.
+    /// Filters (category, merchant, color, price) that leave fewer than `threshold` candidates, and allow
+    /// lists, get an exact scan too.
+    case automatic(threshold: Int)
+
+    /// The default: HNSW from 20,000 products (see docs/ranking.md for the crossover on the reference machine).
+    public static let `default` = VectorSearch.automatic(threshold: 20_000)
+}
+
+/// Settings of a `Ranker`. The defaults suit a shop's web server; see docs/ranking.md.
+public struct RankerConfiguration: Sendable {
+    /// Most connections the pool opens; callers beyond that wait for one to come back.
+    public var maxConnections: Int = 4
+    /// How long a caller waits for a free connection before `RankingError.poolExhausted`.
+    public var acquireTimeout: TimeInterval = 5
+    /// Added to the URL unless it sets `connect_timeout` itself, so a dead server fails fast.
+    public var connectTimeoutSeconds: Int = 5
+    /// Retries of a request after a lost connection or a server restart (reads are safe to repeat).
+    public var retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.05, maxDelay: 0.5)
+    /// Per-statement limit (`statement_timeout`); nil: the server's setting.
+    public var statementTimeout: TimeInterval? = 5
+    /// Exact scan or HNSW.
+    public var vectorSearch: VectorSearch = .default
+    /// `hnsw.ef_search`: the HNSW candidate list. Fixed for every page so pages stay consistent; iterative
+    /// scans (strict order) continue past it for deep pages and selective filters.
+    public var efSearch: Int = 100
+    /// `hnsw.max_scan_tuples`: how far an iterative scan may go before giving up. A page it leaves short is
+    /// recomputed with an exact scan, so results are never partial.
+    public var maxScanTuples: Int = 20_000
+    /// How often the ranker re-checks whether the HNSW index exists and how large the catalog is.
+    public var indexCheckInterval: TimeInterval = 60
+    /// Largest allowed `perPage` (and `similar` limit).
+    public var maxPerPage: Int = 1_000
+    /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).
+    public var diversityWindow: Int = 200
+
+    public init() {}
+}

@@ -1,1 +1,0 @@
-// TowerRanking: filled in by its issue.

@@ -1,1 +1,0 @@
-// TowerStore: filled in by its issue.

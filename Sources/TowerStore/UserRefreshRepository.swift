@@ -1,0 +1,51 @@
+import Foundation
+import Postgres
+
+/// What `tower users refresh` needs beside `UserVectorRepository`: the customers to recompute, the
+/// per-customer locks the daemon also takes, removal of vectors whose window is empty, and publishing
+/// the item tower's output as the served product vectors.
+public struct UserRefreshRepository {
+    private let connection: PostgresConnection
+
+    public init(_ connection: PostgresConnection) { self.connection = connection }
+
+    /// Customers with a stored vector or stored interactions.
+    public func customerCount() throws -> Int {
+        try connection.query("""
+            SELECT count(*) FROM (SELECT customer_id FROM user_vectors UNION SELECT customer_id FROM interactions) c
+            """)[0].decode(0)
+    }
+
+    /// The next `limit` such customers with ids above `after`, ascending.
+    public func customers(after: Int64?, limit: Int) throws -> [Int64] {
+        try connection.query("""
+            SELECT customer_id FROM (SELECT customer_id FROM user_vectors UNION SELECT customer_id FROM interactions) c
+            WHERE $1::bigint IS NULL OR customer_id > $1::bigint ORDER BY customer_id LIMIT $2::int
+            """, [after, limit]).rows.map { try $0.decode(0) }
+    }
+
+    /// Takes the daemon's per-customer transaction locks, in ascending id order (no deadlocks).
+    public func lock(_ customers: [Int64]) throws {
+        try connection.query("SELECT pg_advisory_xact_lock(c) FROM unnest($1::bigint[]) AS c ORDER BY c",
+                             [PostgresArray(customers.sorted())])
+    }
+
+    /// Deletes the stored vectors of `customers`; returns how many existed.
+    @discardableResult
+    public func deleteVectors(of customers: [Int64]) throws -> Int {
+        guard !customers.isEmpty else { return 0 }
+        return try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PostgresArray(customers)])
+    }
+
+    /// Sets `products.embedding` (the served vector) of each product; rows already equal are not rewritten.
+    /// Returns how many changed.
+    @discardableResult
+    public func publishServedVectors(_ vectors: [(productID: Int64, vector: [Float])]) throws -> Int {
+        guard !vectors.isEmpty else { return 0 }
+        return try connection.execute("""
+            UPDATE products AS p SET embedding = u.v::vector
+            FROM unnest($1::bigint[], $2::text[]) AS u(id, v)
+            WHERE p.product_id = u.id AND p.embedding IS DISTINCT FROM u.v::vector
+            """, [PostgresArray(vectors.map(\.productID)), PostgresArray(vectors.map { PostgresVector($0.vector).postgresText })])
+    }
+}

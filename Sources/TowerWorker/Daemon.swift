@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import Postgres
+import TowerMath
+import TowerQueue
+import TowerStore
+
+/// A reason the daemon cannot start, with what to do about it.
+public enum DaemonError: Error, CustomStringConvertible {
+    case system(String, Int32)
+    case model(path: String, underlying: Error)
+
+    public var description: String {
+        switch self {
+        case .system(let call, let code):
+            return "\(call) failed: \(String(cString: strerror(code)))"
+        case .model(let path, let underlying):
+            return "cannot load the user tower from \(path): \(underlying) — fix or remove the file (without it the untrained default runs)"
+        }
+    }
+}
+
+/// `towerd`: N worker threads (TOWER_WORKERS), each with its own queue client and PostgreSQL connection,
+/// plus a sweeper thread, a metrics endpoint and a main loop that handles signals and the systemd watchdog.
+///
+/// Signals: SIGTERM/SIGINT stop receiving (a long poll in flight is cut short), let each worker finish the
+/// batch in hand, and return 0; SIGHUP reloads the model file. Several daemons may share a queue and a
+/// database: per-customer locks serialise their batches.
+public final class Daemon {
+    /// How long shutdown waits for workers to finish their batches.
+    public static let stopTimeoutSeconds = 25.0
+
+    private let configuration: DaemonConfiguration
+    private let metricsAddress: String?
+    private let logger: Logger
+    private let notifier: SystemdNotifier
+    private let metrics = DaemonMetrics()
+    private let stop = StopSignal()
+
+    public init(configuration: DaemonConfiguration, metricsAddress: String?, logger: Logger,
+                notifier: SystemdNotifier = SystemdNotifier()) {
+        self.configuration = configuration
+        self.metricsAddress = metricsAddress
+        self.logger = logger
+        self.notifier = notifier
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns the exit status. Throws when the daemon cannot start
+    /// (model file unreadable, database schema not current, queue or metrics port unusable).
+    public func run() throws -> Int32 {
+        BLAS.setThreads(1)
+        let signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
+        let preflight = Preflight(configuration: configuration)
+        let model = try preflight.model()
+        logModel(model, event: "model loaded", previous: nil)
+        let database = try preflight.database(retry: Postgres.RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 5))
+        logger.info("\(database)")
+        let queues = try preflight.queues()
+        for line in queues.lines { queues.rejectedMessagesHandled ? logger.info("\(line)") : logger.warning("\(line)") }
+
+        var server: MetricsHTTPServer?
+        if let metricsAddress {
+            let s = try MetricsHTTPServer(registry: metrics.registry, address: metricsAddress)
+            try s.start()
+            server = s
+        }
+        let heartbeats = Heartbeats(workers: configuration.workers)
+        let workers = try (0..<configuration.workers).map {
+            try Worker(index: $0, configuration: configuration, model: model, metrics: metrics, stop: stop,
+                       heartbeats: heartbeats, logger: logger)
+        }
+        let running = DispatchGroup()
+        for worker in workers { spawn("towerd-worker-\(worker.index)", in: running) { worker.run() } }
+        let sweeper = Sweeper(configuration: configuration, stop: stop, logger: logger)
+        spawn("towerd-sweeper", in: running) { sweeper.run() }
+
+        logger.info("started", metadata: [
+            "workers": .stringConvertible(configuration.workers), "queue": "\(configuration.queueURL)",
+            "dead_letter_queue": "\(configuration.deadLetterQueueURL ?? "none")",
+            "metrics": "\(server.map { "http://\($0.host):\($0.port)/metrics" } ?? "off")",
+            "window_s": .stringConvertible(Int(configuration.settings.windowSeconds)),
+            "event_types": "\(configuration.settings.eventTypes.names.joined(separator: ","))",
+        ])
+        notifier.ready(status: "consuming \(configuration.queueURL) with \(configuration.workers) workers")
+
+        // Main loop: signals, and the watchdog keep-alive while every worker shows signs of life.
+        let tick = min(1, notifier.watchdogInterval ?? 1)
+        // A receive may take its wait plus the request timeout on each of its attempts; beyond that (plus a margin)
+        // a silent worker is stuck, and the missing keep-alive lets systemd restart the daemon.
+        let staleAfter = (Double(configuration.receiveWaitSeconds) + configuration.sqs.requestTimeout + configuration.sqs.retry.maxDelay)
+            * Double(configuration.sqs.retry.maxAttempts) + 30
+        while !stop.isStopping {
+            switch signals.next(timeout: tick) {
+            case SIGTERM, SIGINT:
+                logger.info("stopping: finishing the batches in hand")
+                notifier.stopping()
+                stop.requestStop()
+                for worker in workers { worker.queue.interruptReceive() }
+            case SIGHUP:
+                reload(model)
+            default:
+                if heartbeats.allFresh(within: staleAfter) { notifier.watchdog() }
+            }
+        }
+        if running.wait(timeout: .now() + Self.stopTimeoutSeconds) == .timedOut {
+            logger.error("workers did not finish within \(Int(Self.stopTimeoutSeconds)) s; exiting anyway (their batches are redelivered)")
+        }
+        server?.stop()
+        let totals = metrics.totals
+        logger.info("stopped", metadata: [
+            "applied": .stringConvertible(totals.applied), "duplicates": .stringConvertible(totals.duplicates),
+            "rejected": .stringConvertible(totals.rejected),
+        ])
+        return 0
+    }
+
+    private func spawn(_ name: String, in group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func reload(_ model: ModelHolder) {
+        notifier.reloading()
+        let previous = model.current.version
+        do {
+            try model.reload()
+            logModel(model, event: "model reloaded", previous: previous)
+        } catch {
+            logger.error("model reload failed; the previous model keeps running", metadata: [
+                "path": "\(model.path)", "error": "\(error)", "version": "\(previous)",
+            ])
+        }
+        notifier.ready()
+    }
+
+    private func logModel(_ model: ModelHolder, event: String, previous: String?) {
+        let version = model.current.version
+        metrics.modelLoaded(version: version, previous: previous)
+        logger.info("\(event)", metadata: ["version": "\(version)", "source": "\(model.currentOrigin)"])
+    }
+}

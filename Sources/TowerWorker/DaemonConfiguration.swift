@@ -1,0 +1,85 @@
+import Foundation
+import TowerConfig
+import TowerQueue
+
+/// Everything `towerd` reads from its configuration, validated once at start.
+///
+/// Besides `TowerSettings` and `SQSConfiguration`:
+///
+/// | key | meaning | default |
+/// | --- | --- | --- |
+/// | TOWER_QUEUE_URL | the event queue | required |
+/// | TOWER_DLQ_URL | dead-letter queue for rejected messages | none: the queue's redrive policy handles them |
+/// | TOWER_WORKERS | worker threads, each with its own queue client and database connection | 2 |
+/// | TOWER_RECEIVE_WAIT | long-poll wait per receive (0…20 s) | 20s |
+/// | TOWER_VISIBILITY_TIMEOUT | how long a received batch stays hidden from other consumers | 60s |
+/// | TOWER_MAX_MESSAGE_BYTES | larger bodies are dead-lettered | 16384 |
+/// | TOWER_PRODUCT_RETRY_RECEIVES | receives of an event whose product has no vector before it is dead-lettered | 8 |
+/// | TOWER_PRODUCT_RETRY_DELAY | first wait before such an event is retried (doubles each time, at most 15 min) | 15s |
+/// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity) | 10m |
+/// | TOWER_PROCESSED_RETENTION | how long applied message ids are remembered (≥ the queue's retention) | 14d |
+public struct DaemonConfiguration: Sendable {
+    public var settings: TowerSettings
+    public var sqs: SQSConfiguration
+    public var databaseURL: String
+    public var queueURL: String
+    public var deadLetterQueueURL: String?
+    public var workers: Int
+    public var receiveWaitSeconds: Int
+    public var visibilityTimeoutSeconds: Int
+    public var maxMessageBytes: Int
+    public var productRetryReceives: Int
+    public var productRetryDelaySeconds: Double
+    public var sweepIntervalSeconds: Double
+    public var processedRetentionSeconds: Double
+
+    /// TOWER_WORKERS when not set.
+    public static let defaultWorkers = 2
+
+    /// The longest wait before an event whose product has no vector is received again.
+    public static let maxProductRetryDelaySeconds = 900.0
+
+    /// - Throws: `ConfigError` (or `SQSError.missingCredentials`) naming the key to fix.
+    public init(_ source: ConfigSource) throws {
+        settings = try TowerSettings(source)
+        sqs = try SQSConfiguration(source)
+        databaseURL = try settings.requireDatabaseURL()
+        queueURL = try SQSConfiguration.requireQueueURL(source)
+        if source["TOWER_DLQ_URL"] != nil {
+            deadLetterQueueURL = try SQSConfiguration.requireQueueURL(source, key: "TOWER_DLQ_URL")
+        }
+        workers = try Self.int(source, "TOWER_WORKERS", default: Self.defaultWorkers, in: 1...64)
+        receiveWaitSeconds = Int(try source.duration("TOWER_RECEIVE_WAIT", default: 20).rounded())
+        guard (1...20).contains(receiveWaitSeconds) else {
+            throw ConfigError.invalid(key: "TOWER_RECEIVE_WAIT", value: source["TOWER_RECEIVE_WAIT"] ?? "",
+                                      expected: "1 to 20 seconds (SQS's long-poll limit)")
+        }
+        visibilityTimeoutSeconds = Int(try source.duration("TOWER_VISIBILITY_TIMEOUT", default: 60).rounded())
+        guard (10...43_200).contains(visibilityTimeoutSeconds) else {
+            throw ConfigError.invalid(key: "TOWER_VISIBILITY_TIMEOUT", value: source["TOWER_VISIBILITY_TIMEOUT"] ?? "",
+                                      expected: "10 seconds to 12 hours")
+        }
+        maxMessageBytes = try Self.int(source, "TOWER_MAX_MESSAGE_BYTES", default: EventDecoder.defaultMaxBodyBytes, in: 64...262_144)
+        productRetryReceives = try Self.int(source, "TOWER_PRODUCT_RETRY_RECEIVES", default: 8, in: 1...1_000)
+        productRetryDelaySeconds = try source.duration("TOWER_PRODUCT_RETRY_DELAY", default: 15)
+        sweepIntervalSeconds = try source.duration("TOWER_SWEEP_INTERVAL", default: 600)
+        processedRetentionSeconds = try source.duration("TOWER_PROCESSED_RETENTION", default: 14 * 86_400)
+    }
+
+    /// The decoder for this configuration's event types and size limit.
+    public var decoder: EventDecoder { EventDecoder(eventTypes: settings.eventTypes, maxBodyBytes: maxMessageBytes) }
+
+    /// Seconds until an event whose product has no vector is received again, after its `receives`-th receive.
+    public func productRetryDelay(afterReceive receives: Int) -> Int {
+        let delay = productRetryDelaySeconds * pow(2, Double(max(0, min(receives - 1, 20))))
+        return Int(min(delay, Self.maxProductRetryDelaySeconds).rounded())
+    }
+
+    private static func int(_ source: ConfigSource, _ key: String, default def: Int, in range: ClosedRange<Int>) throws -> Int {
+        let v = try source.int(key, default: def)
+        guard range.contains(v) else {
+            throw ConfigError.invalid(key: key, value: String(v), expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return v
+    }
+}

@@ -1,0 +1,327 @@
+import Foundation
+import Logging
+import Postgres
+import TowerModel
+import TowerQueue
+import TowerStore
+
+/// What one batch did: the per-batch summary log line and the tests' view of it.
+public struct BatchSummary: Sendable, Equatable {
+    public var messages = 0
+    /// Recorded and the customers' vectors recomputed.
+    public var applied = 0
+    /// Already applied earlier (redeliveries), deleted without effect.
+    public var duplicates = 0
+    /// Dead-lettered (or, without a DLQ, left to the queue's redrive policy).
+    public var rejected = 0
+    /// Products without a vector yet: left on the queue to be retried later.
+    public var deferred = 0
+    /// Customers whose vectors were written.
+    public var customers = 0
+    /// Entries DeleteMessageBatch did not delete (they come back and are skipped as duplicates).
+    public var deleteFailures = 0
+    /// Receive → commit.
+    public var commitMilliseconds = 0.0
+    /// Of that, running the user tower.
+    public var encodeMilliseconds = 0.0
+    /// Receive → the delete's answer.
+    public var totalMilliseconds = 0.0
+}
+
+/// Why a batch was left on the queue without being applied; its messages reappear after the visibility timeout.
+public enum PipelineError: Error, CustomStringConvertible {
+    /// Shutdown was requested while the database was unavailable.
+    case stoppedWhileDatabaseUnavailable
+    /// The database stayed unavailable until the batch's visibility timeout ran out.
+    case visibilityExpired(seconds: Int)
+    /// The database refused the batch for a reason a retry cannot cure (schema, permissions).
+    case database(PostgresError)
+
+    public var description: String {
+        switch self {
+        case .stoppedWhileDatabaseUnavailable:
+            return "stopping while PostgreSQL is unavailable: the batch stays on the queue and is applied after restart"
+        case .visibilityExpired(let s):
+            return "PostgreSQL stayed unavailable for the batch's \(s) s visibility timeout: the batch will be received again"
+        case .database(let e):
+            return "PostgreSQL refused the batch: \(e)"
+        }
+    }
+}
+
+/// Processes received batches for one worker: decode → dead-letter the bad → apply the good in one
+/// transaction (`InteractionRepository`) → delete what is committed or dead-lettered.
+///
+/// Not thread-safe: one per worker thread, with that worker's queue client and database connection.
+public final class Pipeline {
+    private let configuration: DaemonConfiguration
+    private let decoder: EventDecoder
+    private let queue: SQSClient
+    private let connection: PostgresConnection
+    private let repository: InteractionRepository
+    private let model: ModelHolder
+    private let metrics: DaemonMetrics
+    private let stop: StopSignal
+    private let logger: Logger
+    /// Called while the database is retried, to show the worker is alive.
+    private let alive: () -> Void
+    private let databaseRetry = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.1, maxDelay: 2)
+
+    public init(configuration: DaemonConfiguration, queue: SQSClient, connection: PostgresConnection, model: ModelHolder,
+                metrics: DaemonMetrics, stop: StopSignal, logger: Logger, alive: @escaping () -> Void = {}) {
+        self.configuration = configuration
+        decoder = configuration.decoder
+        self.queue = queue
+        self.connection = connection
+        repository = InteractionRepository(connection)
+        self.model = model
+        self.metrics = metrics
+        self.stop = stop
+        self.logger = logger
+        self.alive = alive
+    }
+
+    /// Processes one received batch. `receivedAt` is when the receive returned (the latency's start).
+    /// - Throws: `PipelineError` when the batch was left on the queue.
+    @discardableResult
+    public func process(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> BatchSummary {
+        let now = Date()
+        var summary = BatchSummary()
+        summary.messages = messages.count
+        // The same message can come twice in one receive: every receipt handle is deleted once it is done.
+        var receipts: [String: [SQSMessage]] = [:]
+        var events: [IncomingEvent] = []
+        var rejected: [(SQSMessage, RejectionReason)] = []
+        for message in messages {
+            let sent = message.sentTimestamp.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
+            if receipts[message.messageID] != nil { receipts[message.messageID]!.append(message); continue }
+            receipts[message.messageID] = [message]
+            switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
+            case .success(let e):
+                events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
+                                            eventName: e.eventName, occurredAt: e.occurredAt))
+            case .failure(let reason):
+                rejected.append((message, reason))
+            }
+        }
+
+        let (result, refused) = try apply(events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds)
+        summary.commitMilliseconds = milliseconds(since: receivedAt)
+        metrics.observeBatch(seconds: summary.commitMilliseconds / 1000)
+
+        var done: [SQSMessage] = []
+        var deferred: [SQSMessage] = []
+        for (id, outcome) in result.outcomes {
+            let first = receipts[id]![0]
+            switch outcome {
+            case .applied:
+                summary.applied += 1
+                done += receipts[id]!
+            case .duplicate:
+                summary.duplicates += 1
+                done += receipts[id]!
+            case .productWithoutVector:
+                let receives = first.approximateReceiveCount ?? 1
+                if receives >= configuration.productRetryReceives {
+                    let product = events.first { $0.messageID == id }!.productID
+                    rejected.append((first, .productWithoutVector(productID: product, receives: receives)))
+                } else {
+                    deferred.append(first)
+                }
+            }
+        }
+        rejected += refused.map { id, error in (receipts[id]![0], RejectionReason.rejectedByDatabase(error.description)) }
+        summary.customers = result.updatedCustomers.count
+        summary.rejected = rejected.count
+        summary.deferred = deferred.count
+        metrics.countOutcomes(applied: summary.applied, duplicates: summary.duplicates, deferred: summary.deferred)
+
+        for message in deadLetter(rejected) { done += receipts[message.messageID]! }
+        postpone(deferred)
+        summary.deleteFailures = delete(done)
+        summary.totalMilliseconds = milliseconds(since: receivedAt)
+        logger.info("batch", metadata: [
+            "messages": .stringConvertible(summary.messages), "applied": .stringConvertible(summary.applied),
+            "duplicates": .stringConvertible(summary.duplicates), "rejected": .stringConvertible(summary.rejected),
+            "deferred": .stringConvertible(summary.deferred), "customers": .stringConvertible(summary.customers),
+            "duration_ms": .stringConvertible(rounded(summary.commitMilliseconds)),
+            "encode_ms": .stringConvertible(rounded(summary.encodeMilliseconds)),
+            "total_ms": .stringConvertible(rounded(summary.totalMilliseconds)),
+        ])
+        return summary
+    }
+
+    // MARK: applying
+
+    /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23),
+    /// applies the events one by one so the others still go through, and returns the refused ones.
+    private func apply(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double)
+        throws -> (BatchResult, refused: [(String, PostgresError)]) {
+        do {
+            return (try applyRetrying(events, receivedAt: receivedAt, encodeTime: &encodeTime), [])
+        } catch let error as PostgresError where error.isDataError {
+            var merged = BatchResult()
+            var refused: [(String, PostgresError)] = []
+            for event in events {
+                do {
+                    let one = try applyRetrying([event], receivedAt: receivedAt, encodeTime: &encodeTime)
+                    merged.outcomes.merge(one.outcomes) { a, _ in a }
+                    merged.updatedCustomers += one.updatedCustomers
+                    merged.prunedInteractions += one.prunedInteractions
+                } catch let error as PostgresError where error.isDataError {
+                    refused.append((event.messageID, error))
+                }
+            }
+            return (merged, refused)
+        }
+    }
+
+    /// One transaction, re-run after transient failures (connection lost, server restarting, deadlock) with
+    /// backoff, until it commits, a stop is requested, or the batch's visibility timeout runs out.
+    private func applyRetrying(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double) throws -> BatchResult {
+        let encoder = model.current
+        let window = configuration.settings.windowSeconds
+        let visibility = configuration.visibilityTimeoutSeconds
+        var attempts = 0
+        do {
+            return try connection.withRetry(databaseRetry, onRetry: { error, wait in
+                metrics.countDatabaseError()
+                logger.warning("database unavailable, retrying the batch", metadata: [
+                    "error": "\(error)", "retry_in_ms": "\(Int(wait * 1000))", "messages": "\(events.count)",
+                ])
+            }) { _ in
+                attempts += 1
+                if attempts > 1 {
+                    alive()
+                    if stop.isStopping { throw PipelineError.stoppedWhileDatabaseUnavailable }
+                    if ContinuousClock.now - receivedAt > .seconds(visibility) { throw PipelineError.visibilityExpired(seconds: visibility) }
+                }
+                return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version) { histories in
+                    let started = ContinuousClock.now
+                    defer { encodeTime += milliseconds(since: started) }
+                    return encoder.encode(histories.map { history in
+                        history.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
+                    })
+                }
+            }
+        } catch let error as PostgresError where !error.isDataError {
+            metrics.countDatabaseError()
+            throw PipelineError.database(error)
+        }
+    }
+
+    // MARK: queue side
+
+    /// Logs each rejection and sends the messages to the DLQ with the reason as attributes. Returns the
+    /// messages that may be deleted: those the DLQ accepted (none without a DLQ).
+    private func deadLetter(_ rejected: [(SQSMessage, RejectionReason)]) -> [SQSMessage] {
+        guard !rejected.isEmpty else { return [] }
+        for (message, reason) in rejected {
+            metrics.countRejected(reason: reason.code)
+            logger.warning("message rejected", metadata: [
+                "message_id": "\(message.messageID)", "reason": "\(reason.code)", "detail": "\(reason.description)",
+                "receive_count": "\(message.approximateReceiveCount ?? 0)",
+                "dead_letter": "\(configuration.deadLetterQueueURL == nil ? "left for the queue's redrive policy" : "sent to TOWER_DLQ_URL")",
+            ])
+        }
+        guard let dlq = configuration.deadLetterQueueURL else { return [] }
+        var accepted: [SQSMessage] = []
+        for chunk in rejected.chunked(into: SQSClient.maxBatchSize) {
+            let entries = chunk.enumerated().map { i, item in
+                SQSSendEntry(id: "m\(i)", body: item.0.body, messageAttributes: [
+                    DeadLetterAttributes.reason: .string(item.1.code),
+                    DeadLetterAttributes.detail: .string(String(item.1.description.prefix(1024))),
+                    DeadLetterAttributes.sourceMessageID: .string(item.0.messageID),
+                ])
+            }
+            do {
+                let result = try queue.sendMessageBatch(queueURL: dlq, entries: entries)
+                let ok = Set(result.successful.map(\.id))
+                accepted += chunk.enumerated().filter { ok.contains("m\($0.offset)") }.map(\.element.0)
+                for failure in result.failed {
+                    logger.error("dead-letter queue refused a message; it stays on the queue", metadata: ["failure": "\(failure)"])
+                }
+            } catch {
+                metrics.countQueueError()
+                logger.error("cannot send to the dead-letter queue; the messages stay on the queue", metadata: ["error": "\(error)"])
+            }
+        }
+        return accepted
+    }
+
+    /// Hides messages whose product has no vector yet for a growing delay (the catalog's embedding may lag).
+    private func postpone(_ messages: [SQSMessage]) {
+        guard !messages.isEmpty else { return }
+        let entries = messages.enumerated().map { i, m in
+            SQSVisibilityEntry(id: "m\(i)", receiptHandle: m.receiptHandle,
+                               visibilityTimeout: configuration.productRetryDelay(afterReceive: m.approximateReceiveCount ?? 1))
+        }
+        for (i, m) in messages.enumerated() {
+            logger.info("product has no vector yet; the event is retried later", metadata: [
+                "message_id": "\(m.messageID)", "retry_in_s": "\(entries[i].visibilityTimeout)",
+                "receive_count": "\(m.approximateReceiveCount ?? 0)", "dead_letter_at_receive": "\(configuration.productRetryReceives)",
+            ])
+        }
+        do {
+            for failure in try queue.changeMessageVisibilityBatch(queueURL: configuration.queueURL, entries: entries) {
+                logger.warning("cannot postpone a message; it reappears after the visibility timeout", metadata: ["failure": "\(failure)"])
+            }
+        } catch {
+            metrics.countQueueError()
+            logger.warning("cannot postpone messages; they reappear after the visibility timeout", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Deletes the messages; returns how many entries failed (they are redelivered and skipped as duplicates).
+    private func delete(_ messages: [SQSMessage]) -> Int {
+        var failed = 0
+        for chunk in messages.chunked(into: SQSClient.maxBatchSize) {
+            let entries = chunk.enumerated().map { SQSDeleteEntry(id: "m\($0.offset)", receiptHandle: $0.element.receiptHandle) }
+            do {
+                let failures = try queue.deleteMessageBatch(queueURL: configuration.queueURL, entries: entries)
+                failed += failures.count
+                for failure in failures {
+                    logger.warning("delete failed; the message will be redelivered and skipped as a duplicate",
+                                   metadata: ["failure": "\(failure)"])
+                }
+            } catch {
+                failed += chunk.count
+                metrics.countQueueError()
+                logger.error("DeleteMessageBatch failed; the messages will be redelivered and skipped as duplicates",
+                             metadata: ["error": "\(error)", "messages": "\(chunk.count)"])
+            }
+        }
+        metrics.countDeleteFailures(failed)
+        return failed
+    }
+
+    private func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    /// Milliseconds to the microsecond, for log lines.
+    private func rounded(_ ms: Double) -> Double { (ms * 1000).rounded() / 1000 }
+}
+
+/// Message attributes of a dead-lettered message.
+public enum DeadLetterAttributes {
+    /// The `RejectionReason.code`.
+    public static let reason = "TowerRejectReason"
+    /// The human-readable reason.
+    public static let detail = "TowerRejectDetail"
+    /// The id the message had on the main queue.
+    public static let sourceMessageID = "TowerSourceMessageId"
+}
+
+extension PostgresError {
+    /// A refusal caused by one statement's data (SQLSTATE classes 22 and 23), not by the server or schema.
+    var isDataError: Bool { ["22", "23"].contains(sqlState?.errorClass ?? "") }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

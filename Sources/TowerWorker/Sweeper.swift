@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import Postgres
+import TowerStore
+
+/// The periodic sweep, on its own thread and connection so batches never wait for it: deletes the
+/// interactions of customers who went quiet (older than the window; their vectors stay), forgets applied
+/// message ids older than TOWER_PROCESSED_RETENTION, deletes events older than TOWER_EVENT_RETENTION from
+/// the event log, and refreshes product popularity.
+/// Several daemons may sweep at once: every step is idempotent.
+final class Sweeper: @unchecked Sendable {
+    private let configuration: DaemonConfiguration
+    private let stop: StopSignal
+    private let logger: Logger
+    private var connection: PostgresConnection?
+
+    init(configuration: DaemonConfiguration, stop: StopSignal, logger: Logger) {
+        self.configuration = configuration
+        self.stop = stop
+        self.logger = logger
+    }
+
+    /// Sweeps now, then every TOWER_SWEEP_INTERVAL until the daemon stops.
+    func run() {
+        repeat {
+            do {
+                try sweep(now: Date())
+            } catch {
+                connection = nil
+                logger.warning("sweep failed; it runs again at the next interval", metadata: ["error": "\(error)"])
+            }
+        } while !stop.wait(seconds: configuration.sweepIntervalSeconds)
+    }
+
+    /// One sweep. Deletes in chunks so no statement holds many row locks for long.
+    func sweep(now: Date) throws {
+        let started = ContinuousClock.now
+        let c = try connection ?? PostgresConnection(url: configuration.databaseURL)
+        connection = c
+        let interactions = InteractionRepository(c)
+        let chunk = 10_000
+        var pruned = 0, forgotten = 0
+        while !stop.isStopping {
+            let n = try interactions.pruneExpired(before: now.addingTimeInterval(-configuration.settings.windowSeconds), limit: chunk)
+            pruned += n
+            if n < chunk { break }
+        }
+        while !stop.isStopping {
+            let n = try interactions.forgetProcessedMessages(before: now.addingTimeInterval(-configuration.processedRetentionSeconds), limit: chunk)
+            forgotten += n
+            if n < chunk { break }
+        }
+        let expiredEvents = try configuration.settings.eventRetentionSeconds.map {
+            try EventRetentionRepository(c, retentionSeconds: $0).prune(chunk: chunk)
+        } ?? 0
+        let popularity = try PopularityRepository(c, eventTypes: configuration.settings.eventTypes,
+                                                  periodSeconds: configuration.settings.popularityPeriodSeconds).refresh()
+        let d = ContinuousClock.now - started
+        logger.info("sweep", metadata: [
+            "pruned_interactions": .stringConvertible(pruned), "forgotten_message_ids": .stringConvertible(forgotten),
+            "expired_events": .stringConvertible(expiredEvents),
+            "popularity_changed": .stringConvertible(popularity),
+            "duration_ms": .stringConvertible(Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)),
+        ])
+    }
+}
