@@ -136,7 +136,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs `statements` back to back in one round trip (libpq pipeline mode) and returns one result per
     /// statement, in order. The server executes them in order, exactly as if they were sent one by one, and
     /// after a failure skips the rest; the first error is thrown. Statements are not atomic by themselves:
-    /// start the list with `BEGIN` (and roll back on error) or run it inside `transaction`.
+    /// start the list with `BEGIN` (and roll back on error) or run it inside `transaction`. The connection
+    /// blocks while sending, so keep the parameters well below the socket buffers (a few hundred kB): results
+    /// are read only after everything was sent.
     @discardableResult
     public func pipeline(_ statements: [PipelinedStatement]) throws -> [PostgresResult] {
         let h = try liveHandle()

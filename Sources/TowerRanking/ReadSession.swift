@@ -80,32 +80,49 @@ struct ReadSession {
         return rows
     }
 
-    /// One slice of an ordering. `approximate` pins a vector ordering to the HNSW index; a slice the
-    /// iterative scan leaves short is recomputed exactly, so pages are never partial.
+    /// One slice of an ordering. `approximate` pins a vector ordering to the HNSW index.
+    ///
+    /// The index yields one deterministic stream per query (fixed ef_search, strict order); pages are
+    /// slices of it. The stream can end before the matching products do (the walk's budget,
+    /// `maxScanTuples`, ran out, or strict ordering skipped products found late). The order then
+    /// continues with the exact order of the products the stream did not yield: a page is never partial,
+    /// every matching product appears exactly once, and every page agrees with every other.
     private func candidates(_ ordering: Ordering, _ filters: RankingFilters, offset: Int, limit: Int, excluding: Int64?,
                             approximate: Bool, categories: Bool = false, vectors: Bool = false) throws -> [Candidate] {
+        let slice = { (limit: Int?, offset: Int, skipping: [Int64]) throws -> [Candidate] in
+            try select(ordering, filters, excluding: excluding, skipping: skipping, limit: limit, offset: offset,
+                       categories: categories, vectors: vectors)
+        }
+        guard ordering.isVector else { return try slice(limit, offset, []) }
+        try set(planner(approximate: approximate))
+        let rows = try slice(limit, offset, [])
+        guard approximate, rows.count < limit else { return rows }
+        let stream = try slice(nil, 0, [])
+        try set(planner(approximate: false))
+        let head = Array(stream.dropFirst(offset).prefix(limit))
+        let rest = try slice(limit - head.count, max(0, offset - stream.count), stream.map(\.item.productID))
+        return head + rest
+    }
+
+    /// Runs one SELECT of `ordering` (no LIMIT when `limit` is nil), leaving out `skipping`.
+    private func select(_ ordering: Ordering, _ filters: RankingFilters, excluding: Int64?, skipping: [Int64], limit: Int?,
+                        offset: Int, categories: Bool, vectors: Bool) throws -> [Candidate] {
         var sql = conditions(ordering, filters, excluding: excluding)
+        if !skipping.isEmpty { sql.require("p.product_id <> ALL(\(sql.bind(PostgresArray(skipping)))::bigint[])") }
         let score = ordering.scoreSQL(&sql)
         var columns = "p.product_id, \(score) AS s"
         if categories { columns += ", p.category_path" }
         if vectors { columns += ", p.embedding" }
-        let text = "SELECT \(columns) FROM products p \(sql.whereClause) ORDER BY \(ordering.orderSQL) "
-            + "LIMIT \(sql.bind(limit)) OFFSET \(sql.bind(offset))"
-        let run = { () throws -> [Candidate] in
-            try connection.query(text, sql.parameters).rows.map { row in
-                let value: Double = try row.decode(1)
-                return Candidate(item: RankedItem(productID: try row.decode(0), score: ordering.score(fromColumn: value), reason: ordering.reason),
-                                 categoryPath: categories ? try row.decode(2) : nil,
-                                 vector: vectors ? try row.decodeIfPresent(categories ? 3 : 2) : nil,
-                                 cosine: ordering.isVector ? 1 - value : nil)
-            }
+        var text = "SELECT \(columns) FROM products p \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
+        if let limit { text += " LIMIT \(sql.bind(limit))" }
+        if offset > 0 { text += " OFFSET \(sql.bind(offset))" }
+        return try connection.query(text, sql.parameters).rows.map { row in
+            let value: Double = try row.decode(1)
+            return Candidate(item: RankedItem(productID: try row.decode(0), score: ordering.score(fromColumn: value), reason: ordering.reason),
+                             categoryPath: categories ? try row.decode(2) : nil,
+                             vector: vectors ? try row.decodeIfPresent(categories ? 3 : 2) : nil,
+                             cosine: ordering.isVector ? 1 - value : nil)
         }
-        guard ordering.isVector else { return try run() }
-        try set(planner(approximate: approximate))
-        let rows = try run()
-        guard approximate, rows.count < limit else { return rows }
-        try set(planner(approximate: false))
-        return try run()
     }
 
     /// The WHERE conditions of `ordering` under `filters`.

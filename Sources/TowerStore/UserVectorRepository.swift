@@ -45,9 +45,12 @@ public final class UserVectorRepository {
     public init(_ connection: PostgresConnection) {
         self.connection = connection
         connection.prepare("uv_lock", "SELECT pg_advisory_xact_lock(c) FROM unnest($1::bigint[]) AS c")
+        // A product's vector is sent once per result (NULL in its other rows): popular products recur across
+        // the batch's histories, and the vectors are most of the bytes.
         connection.prepare("uv_histories", """
             SELECT c.customer_id, h.product_id, h.event_name,
-                   greatest(extract(epoch FROM $2::timestamptz - h.occurred_at), 0)::float4, h.embedding
+                   greatest(extract(epoch FROM $2::timestamptz - h.occurred_at), 0)::float4,
+                   CASE WHEN row_number() OVER (PARTITION BY h.product_id) = 1 THEN h.embedding END
             FROM unnest($1::bigint[]) AS c(customer_id)
             CROSS JOIN LATERAL (
                 SELECT i.product_id, i.event_name, i.occurred_at, i.event_id, p.embedding
@@ -108,10 +111,16 @@ public final class UserVectorRepository {
 
     /// Reads the result of `historiesStatement`.
     func histories(from rows: PostgresResult) throws -> [Int64: [HistoryItem]] {
+        var vectors: [Int64: [Float]] = [:]
+        for row in rows.rows where !row.isNull(4) { vectors[try row.decode(1)] = try row.decode(4, as: [Float].self) }
         var out: [Int64: [HistoryItem]] = [:]
         for row in rows.rows {
-            let item = HistoryItem(productID: try row.decode(1), productVector: try row.decode(4),
-                                   eventName: try row.decode(2), ageSeconds: Float(try row.decode(3, as: Double.self)))
+            let product: Int64 = try row.decode(1)
+            guard let vector = vectors[product] else {
+                throw PostgresError.decoding(column: "embedding", message: "no vector sent for product \(product)")
+            }
+            let item = HistoryItem(productID: product, productVector: vector, eventName: try row.decode(2),
+                                   ageSeconds: Float(try row.decode(3, as: Double.self)))
             out[try row.decode(0, as: Int64.self), default: []].append(item)
         }
         return out

@@ -85,59 +85,42 @@ public final class Pipeline {
     /// - Throws: `PipelineError` when the batch was left on the queue.
     @discardableResult
     public func process(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> BatchSummary {
-        let now = Date()
         var summary = BatchSummary()
         summary.messages = messages.count
-        // The same message can come twice in one receive: every receipt handle is deleted once it is done.
-        var receipts: [String: [SQSMessage]] = [:]
-        var events: [IncomingEvent] = []
-        var rejected: [(SQSMessage, RejectionReason)] = []
-        for message in messages {
-            let sent = message.sentTimestamp.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-            if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
-            if receipts[message.messageID] != nil { receipts[message.messageID]!.append(message); continue }
-            receipts[message.messageID] = [message]
-            switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
-            case .success(let e):
-                events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
-                                            eventName: e.eventName, occurredAt: e.occurredAt))
-            case .failure(let reason):
-                rejected.append((message, reason))
-            }
-        }
+        var batch = decode(messages)
 
-        let (result, refused) = try apply(events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds)
+        let (result, refused) = try apply(batch.events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds)
         summary.commitMilliseconds = milliseconds(since: receivedAt)
         metrics.observeBatch(seconds: summary.commitMilliseconds / 1000)
 
         var done: [SQSMessage] = []
         var deferred: [SQSMessage] = []
         for (id, outcome) in result.outcomes {
-            let first = receipts[id]![0]
+            let first = batch.receipts[id]![0]
             switch outcome {
             case .applied:
                 summary.applied += 1
-                done += receipts[id]!
+                done += batch.receipts[id]!
             case .duplicate:
                 summary.duplicates += 1
-                done += receipts[id]!
+                done += batch.receipts[id]!
             case .productWithoutVector:
                 let receives = first.approximateReceiveCount ?? 1
                 if receives >= configuration.productRetryReceives {
-                    let product = events.first { $0.messageID == id }!.productID
-                    rejected.append((first, .productWithoutVector(productID: product, receives: receives)))
+                    let product = batch.events.first { $0.messageID == id }!.productID
+                    batch.rejected.append((first, .productWithoutVector(productID: product, receives: receives)))
                 } else {
                     deferred.append(first)
                 }
             }
         }
-        rejected += refused.map { id, error in (receipts[id]![0], RejectionReason.rejectedByDatabase(error.description)) }
+        batch.rejected += refused.map { id, error in (batch.receipts[id]![0], RejectionReason.rejectedByDatabase(error.description)) }
         summary.customers = result.updatedCustomers.count
-        summary.rejected = rejected.count
+        summary.rejected = batch.rejected.count
         summary.deferred = deferred.count
         metrics.countOutcomes(applied: summary.applied, duplicates: summary.duplicates, deferred: summary.deferred)
 
-        for message in deadLetter(rejected) { done += receipts[message.messageID]! }
+        for message in deadLetter(batch.rejected) { done += batch.receipts[message.messageID]! }
         postpone(deferred)
         summary.deleteFailures = delete(done)
         summary.totalMilliseconds = milliseconds(since: receivedAt)
@@ -150,6 +133,34 @@ public final class Pipeline {
             "total_ms": .stringConvertible(rounded(summary.totalMilliseconds)),
         ])
         return summary
+    }
+
+    /// A received batch, decoded.
+    private struct DecodedBatch {
+        /// Every receipt of each message id (the same message can come twice in one receive; all are deleted).
+        var receipts: [String: [SQSMessage]] = [:]
+        var events: [IncomingEvent] = []
+        var rejected: [(SQSMessage, RejectionReason)] = []
+    }
+
+    /// Decodes the bodies (once per message id) and records each message's queue lag.
+    private func decode(_ messages: [SQSMessage]) -> DecodedBatch {
+        let now = Date()
+        var batch = DecodedBatch()
+        for message in messages {
+            let sent = message.sentTimestamp.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
+            if batch.receipts[message.messageID] != nil { batch.receipts[message.messageID]!.append(message); continue }
+            batch.receipts[message.messageID] = [message]
+            switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
+            case .success(let e):
+                batch.events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
+                                                  eventName: e.eventName, occurredAt: e.occurredAt))
+            case .failure(let reason):
+                batch.rejected.append((message, reason))
+            }
+        }
+        return batch
     }
 
     // MARK: applying

@@ -10,17 +10,16 @@ import TowerWorker
 struct BenchDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon", abstract: "Benchmark towerd against the queue's ceiling and the Python peer.",
-        discussion: """
-        Creates two scratch databases with TOWER_ADMIN_DATABASE_URL (tower_bench for towerd, tower_bench_peer for the
-        Python peer), loads --products products with random unit vectors and Zipf popularity plus
-        --history-per-customer past events per customer, then for each process count in --processes:
-          1. the queue's ceiling: --processes × --workers threads that only receive and delete (--ceiling-events),
-          2. that many towerd processes (the binary beside this one, or --towerd) draining --events events,
-        each on a fresh queue that a producer keeps fed with at most --backlog messages. Finally the Python peer
-        (/work/shared/bench/python-peer, in the venv .local/bench-venv that deploy/bench/peer-venv.sh creates)
-        drains --peer-events events. Prints events/s, batch latency (receive → commit) and CPU per event.
-        Use a release build: swift build -c release.
-        """)
+        discussion: "Creates two scratch databases with TOWER_ADMIN_DATABASE_URL (tower_bench for towerd, tower_bench_peer for "
+            + "the Python peer) and loads --products products with random unit vectors and Zipf popularity, plus "
+            + "--history-per-customer past events per customer. Then, for each count in --processes, it measures the "
+            + "queue's ceiling (count × --workers threads that only receive and delete, --ceiling-events) and that many "
+            + "towerd processes (the binary beside this one, or --towerd) draining --events events, each on a fresh queue "
+            + "that a producer keeps at most --backlog messages deep. Finally the Python peer "
+            + "(../shared/bench/python-peer, in the venv .local/bench-venv that deploy/bench/peer-venv.sh creates) drains "
+            + "--peer-events events.\n\n"
+            + "Reports events/s, batch latency (receive → commit, from towerd's per-batch log lines) and CPU per event of "
+            + "the consumer, its PostgreSQL backends and the queue server. Use a release build: swift build -c release.")
 
     @OptionGroup var global: GlobalOptions
 

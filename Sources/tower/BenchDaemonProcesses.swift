@@ -21,7 +21,7 @@ final class BenchDaemons: @unchecked Sendable {
     /// Starts `count` daemons and waits until each logged "started"; their log lines are appended to `logPath`.
     init(binary: URL, count: Int, environment: [String: String], logPath: String?) throws {
         if let logPath {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             logFile = FileHandle(forWritingAtPath: logPath)
         } else {
             logFile = nil

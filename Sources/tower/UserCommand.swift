@@ -12,10 +12,8 @@ struct UserCommand: AsyncParsableCommand {
 struct UserShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a user's stored vector, model version, updated_at and recent interactions.",
-        discussion: """
-        Reads user_vectors and the recent-interaction window (interactions) that towerd maintains. A customer
-        without a vector gets popularity-ordered recommendations until their first event is applied.
-        """)
+        discussion: "Reads user_vectors and the recent-interaction window (interactions) that towerd maintains. A customer "
+            + "without a vector gets popularity-ordered recommendations until their first event is applied.")
 
     @OptionGroup var global: GlobalOptions
 

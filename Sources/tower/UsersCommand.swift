@@ -57,26 +57,20 @@ struct UsersRefreshCommand: AsyncParsableCommand {
             print("served product vectors: \(changed) of \(served.count) changed")
 
             // 2. User vectors.
-            let vectors = UserVectorRepository(connection)
             let progress = Progress("refreshing users", total: try refresh.customerCount(), unit: "users")
             var written = 0, removed = 0, last: Int64?
             while true {
                 let customers = try refresh.customers(after: last, limit: batchSize)
                 guard let end = customers.last else { break }
                 last = end
-                let now = Date(), windowStart = now.addingTimeInterval(-settings.windowSeconds)
-                try connection.transaction {
-                    try refresh.lock(customers)
-                    let histories = try vectors.histories(of: customers, now: now, windowStart: windowStart)
-                    let encoded = customers.filter { histories[$0] != nil }
-                    let output = model.encode(encoded.map { id in
-                        histories[id]!.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
+                let done = try refresh.refresh(customers, now: Date(), window: settings.windowSeconds, modelVersion: model.version,
+                                               keepStale: keepStale) { histories in
+                    model.encode(histories.map { history in
+                        history.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
                     })
-                    try vectors.store(vectors: zip(encoded, output).map { (customerID: $0, embedding: $1) }, modelVersion: model.version,
-                                      updatedAt: now, pruning: customers, windowStart: windowStart)
-                    written += encoded.count
-                    if !keepStale { removed += try refresh.deleteVectors(of: customers.filter { histories[$0] == nil }) }
                 }
+                written += done.written
+                removed += done.removed
                 progress.advance(by: customers.count)
             }
             progress.finish()

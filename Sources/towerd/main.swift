@@ -9,13 +9,11 @@ struct Towerd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "towerd",
         abstract: "Tower's event daemon: queue → user tower → PostgreSQL, exactly once per event.",
-        discussion: """
-        Configuration comes from environment variables, then --env-file PATH (default .local/tower.env when it
-        exists). Main keys: TOWER_DATABASE_URL, TOWER_QUEUE_URL, TOWER_DLQ_URL, AWS_REGION, AWS_ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_SQS, TOWER_MODEL_PATH, TOWER_WINDOW, TOWER_EVENT_WEIGHTS,
-        TOWER_WORKERS, TOWER_METRICS_ADDR, TOWER_LOG_LEVEL. See docs/daemon.md and docs/operations.md.
-        Signals: SIGTERM/SIGINT finish the batches in hand and exit 0; SIGHUP reloads the model file.
-        """)
+        discussion: "Configuration comes from environment variables, then --env-file PATH (default .local/tower.env when it "
+            + "exists). Main keys: TOWER_DATABASE_URL, TOWER_QUEUE_URL, TOWER_DLQ_URL, AWS_REGION, AWS_ACCESS_KEY_ID, "
+            + "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_SQS, TOWER_MODEL_PATH, TOWER_WINDOW, TOWER_EVENT_WEIGHTS, TOWER_WORKERS, "
+            + "TOWER_METRICS_ADDR, TOWER_LOG_LEVEL; see docs/daemon.md and docs/operations.md.\n\n"
+            + "Signals: SIGTERM/SIGINT finish the batches in hand and exit 0; SIGHUP reloads the model file.")
 
     @Option(name: .long, help: "Read settings from this KEY=VALUE file (default: .local/tower.env when it exists). Environment variables win.")
     var envFile: String?

@@ -17,8 +17,8 @@ final class UserTowerModelTests: XCTestCase {
         let config = UserTowerConfig(eventNames: ["view", "click", "cart"])
         var p = UserTowerParameters(config: config, seed: seed)
         var rng = SplitMix64(seed: seed)
-        for i in p.values.indices where p.slots.first(where: { $0.range.contains(i) })!.name != "log_half_life" {
-            p.values[i] += 0.05 * rng.nextGaussian()
+        for slot in p.slots where slot.name != "log_half_life" {
+            for i in slot.range { p.values[i] += 0.05 * rng.nextGaussian() }
         }
         return UserTowerModel(parameters: p, eventWeights: weights, version: "test")
     }

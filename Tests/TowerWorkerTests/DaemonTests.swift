@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import TowerModel
 import TowerTestSupport
 import XCTest
@@ -50,9 +53,13 @@ final class DaemonTests: XCTestCase {
 
     func testSIGTERMCutsTheLongPollShortAndExitsZero() throws {
         fixture = try WorkerFixture(name)
-        let d = try startAndWait(["TOWER_RECEIVE_WAIT": "20"])
+        let d = try startAndWait(["TOWER_RECEIVE_WAIT": "20", "TOWER_METRICS_ADDR": "127.0.0.1:0"])
         let ids = try fixture.send(bodies(20, customers: 5))
         try waitUntilDrained(ids, timeout: 30)
+        let endpoint = try XCTUnwrap(d.log.first { $0["msg"] as? String == "started" }?["metrics"] as? String)
+        let metrics = try Self.get(endpoint)
+        XCTAssertTrue(metrics.contains("tower_events_applied_total 20"), metrics)
+        XCTAssertTrue(metrics.contains("tower_queue_lag_seconds_count 20"), metrics)
         Thread.sleep(forTimeInterval: 0.5) // the workers are back in a 20 s long poll
         let asked = Date()
         d.signal(SIGTERM)
@@ -62,6 +69,7 @@ final class DaemonTests: XCTestCase {
         let batches = d.log.filter { $0["msg"] as? String == "batch" }
         XCTAssertEqual(batches.reduce(0) { $0 + (($1["applied"] as? Int) ?? 0) }, 20, "per-batch summary lines")
         XCTAssertTrue(batches.allSatisfy { $0["duration_ms"] is Double || $0["duration_ms"] is Int })
+        XCTAssertTrue(metrics.contains("tower_batch_duration_seconds_count \(batches.count)\n"), "one latency observation per batch: \(metrics)")
         try fixture.assertAppliedExactlyOnce(ids)
     }
 
@@ -141,6 +149,18 @@ final class DaemonTests: XCTestCase {
         let badConfig = try start(["TOWER_WORKERS": "zero"], arguments: ["--check"])
         XCTAssertEqual(badConfig.waitForExit(timeout: 60), 1)
         XCTAssertTrue(badConfig.transcript.contains("TOWER_WORKERS"), badConfig.transcript)
+    }
+
+    /// The body of an HTTP GET (a plain socket client would do as well; URLSession is at hand).
+    private static func get(_ url: String) throws -> String {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var body: String?
+        URLSession.shared.dataTask(with: URL(string: url)!) { data, _, _ in
+            body = data.map { String(decoding: $0, as: UTF8.self) }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try XCTUnwrap(body, "no answer from \(url)")
     }
 
     private static func run(_ executable: String, _ arguments: String...) throws -> Int32 {
