@@ -34,8 +34,8 @@ public struct RankerConfiguration: Sendable {
     /// `hnsw.ef_search`: the HNSW candidate list. Fixed for every page so pages stay consistent; iterative
     /// scans (strict order) continue past it for deep pages and selective filters.
     public var efSearch: Int = 100
-    /// `hnsw.max_scan_tuples`: how far an iterative scan may go before giving up. A page it leaves short is
-    /// recomputed with an exact scan, so results are never partial.
+    /// `hnsw.max_scan_tuples`: how far an iterative scan may go before giving up. When the index's stream
+    /// ends early, the exact order of the products it did not yield continues it, so pages are never partial.
     public var maxScanTuples: Int = 20_000
     /// How often the ranker re-checks whether the HNSW index exists and how large the catalog is.
     public var indexCheckInterval: TimeInterval = 60

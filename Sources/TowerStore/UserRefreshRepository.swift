@@ -24,7 +24,7 @@ public struct UserRefreshRepository {
     }
 
     /// Recomputes the vectors of `customers` in one transaction, under the daemon's per-customer locks
-    /// (`pg_advisory_xact_lock(customer_id)`, ascending ids, as `InteractionRepository.apply` takes them):
+    /// (`UserVectorRepository.lock(customers:)`):
     /// each customer's recent interactions since `now − window` (with product vectors, most recent first) go
     /// through `encode` and the vectors are stored with `modelVersion`; interactions older than the window are
     /// pruned. A customer without any interaction in the window loses the stored vector unless `keepStale`.
@@ -36,7 +36,7 @@ public struct UserRefreshRepository {
         let vectors = UserVectorRepository(connection)
         return try connection.transaction {
             let sorted = customers.sorted()
-            try connection.query("SELECT pg_advisory_xact_lock(c) FROM unnest($1::bigint[]) AS c ORDER BY c", [PostgresArray(sorted)])
+            try vectors.lock(customers: sorted)
             let histories = try vectors.histories(of: sorted, now: now, windowStart: windowStart)
             let encoded = sorted.filter { histories[$0] != nil }
             let output = encoded.isEmpty ? [] : try encode(encoded.map { histories[$0]! })

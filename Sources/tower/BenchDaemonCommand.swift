@@ -77,22 +77,32 @@ struct BenchDaemonCommand: AsyncParsableCommand {
             try workload.loadCatalog(connection)
 
             var rows: [Row] = []
-            for count in processCounts {
-                let receivers = count * workersPerProcess
-                rows.append(try measureCeiling(sqs: sqs, workload: workload, receivers: receivers, runID: runID, servers: servers))
-                try workload.resetHistory(connection)
-                var environment = source.values
-                for (k, v) in [
-                    "TOWER_DATABASE_URL": towerURL, "TOWER_DLQ_URL": "", "TOWER_METRICS_ADDR": "off",
-                    "TOWER_WORKERS": "\(workersPerProcess)", "TOWER_LOG_LEVEL": "info", "OPENBLAS_NUM_THREADS": "1",
-                    "TOWER_MODEL_PATH": model ?? settings.modelPath, "PGAPPNAME": BenchServers.towerdApplication,
-                ] { environment[k] = v }
-                rows.append(try measureTowerd(sqs: sqs, workload: workload, processes: count, workers: workersPerProcess,
-                                              binary: binary, environment: environment, runID: runID, servers: servers))
-                rows[rows.count - 1].ceiling = rows[rows.count - 2].eventsPerSecond
-            }
-            if let peerURL {
-                rows.append(try measurePeer(sqs: sqs, source: source, workload: workload, databaseURL: peerURL, runID: runID, servers: servers))
+            do {
+                for count in processCounts {
+                    let receivers = count * workersPerProcess
+                    rows.append(try measureCeiling(sqs: sqs, workload: workload, receivers: receivers, runID: runID, servers: servers))
+                    try workload.resetHistory(connection)
+                    var environment = source.values
+                    for (k, v) in [
+                        "TOWER_DATABASE_URL": towerURL, "TOWER_DLQ_URL": "", "TOWER_METRICS_ADDR": "off",
+                        "TOWER_WORKERS": "\(workersPerProcess)", "TOWER_LOG_LEVEL": "info", "OPENBLAS_NUM_THREADS": "1",
+                        "TOWER_MODEL_PATH": model ?? settings.modelPath, "PGAPPNAME": BenchServers.towerdApplication,
+                    ] { environment[k] = v }
+                    var row = try measureTowerd(sqs: sqs, workload: workload, processes: count, workers: workersPerProcess,
+                                                binary: binary, environment: environment, runID: runID, servers: servers)
+                    row.ceiling = rows.last?.eventsPerSecond
+                    rows.append(row)
+                }
+                if let peerURL {
+                    rows.append(try measurePeer(sqs: sqs, source: source, workload: workload, databaseURL: peerURL, runID: runID, servers: servers))
+                }
+            } catch {
+                // Keep what was measured: a late failure (the peer, a server restart) should not lose the rest.
+                if !rows.isEmpty {
+                    print(report(rows, workload: workload, binary: binary, workers: workersPerProcess, modelPath: model ?? settings.modelPath))
+                    print("\nincomplete: the benchmark stopped early")
+                }
+                throw error
             }
             print(report(rows, workload: workload, binary: binary, workers: workersPerProcess, modelPath: model ?? settings.modelPath))
         }

@@ -19,7 +19,7 @@ struct BenchModelCommand: AsyncParsableCommand {
     @Option(help: "Timed calls per measurement (the median and the best are shown).") var repeats = 100
     @Option(help: "Users in the batched forward pass.") var batch = 256
     @Option(help: "Events of the generated training log (0 skips the training benchmark).") var trainEvents = 200_000
-    @Option(help: "OpenBLAS threads for training (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Training threads, each with single-threaded OpenBLAS (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() async throws {
         try await runReportingErrors {
@@ -85,7 +85,7 @@ struct BenchModelCommand: AsyncParsableCommand {
 
     /// One epoch on a generated log: customers browse in sessions, mostly inside a few product clusters.
     func benchTraining() throws {
-        BLAS.setThreads(max(1, threads))
+        BLAS.setThreads(1)
         var rng = SplitMix64(seed: 9)
         let dimension = 384, productCount = 10_000, clusters = 50
         let centers = (0..<clusters).map { _ in (0..<dimension).map { _ in rng.nextGaussian() } }
@@ -112,6 +112,7 @@ struct BenchModelCommand: AsyncParsableCommand {
         let log = EventLog(events: Array(events.prefix(trainEvents)), catalog: catalog, eventNames: EventTypes.default.names, windowSeconds: 2 * 86_400)
         var options = TrainingOptions()
         options.maxEpochs = 1
+        options.threads = max(1, threads)
         let trainer = try Trainer(log: log, catalog: catalog, eventNames: EventTypes.default.names, eventWeights: EventTypes.default.weights, options: options)
         var samples = 0
         let start = Date(), cpuStart = BenchEncoderCommand.cpuSeconds()

@@ -62,18 +62,16 @@ struct BenchRankingCommand: AsyncParsableCommand {
             print(String(format: "machine: %d cores, load average %@", ProcessInfo.processInfo.activeProcessorCount,
                          Self.loadAverage()))
             print("products  search            query                   p50 ms   p99 ms")
-            var summaries: [String] = []
             for size in sizes {
                 let db = try ScratchBenchDatabase(readWriteURL: rw, readOnlyURL: ro)
-                defer { if keep { summaries.append("kept database \(db.name)") } else { db.drop() } }
-                summaries += try bench(size: size, db: db)
+                defer { if keep { print("kept database \(db.name)") } else { db.drop() } }
+                try bench(size: size, db: db)
             }
-            summaries.forEach { print($0) }
         }
     }
 
-    /// One catalog size: load, time exact, build the index, time HNSW, measure recall.
-    private func bench(size: Int, db: ScratchBenchDatabase) throws -> [String] {
+    /// One catalog size: load, build the index, time exact, HNSW and automatic, measure recall. Prints as it goes.
+    private func bench(size: Int, db: ScratchBenchDatabase) throws {
         let writer = try PostgresConnection(url: db.readWriteURL)
         try Migrator(writer).migrate()
         let catalog = SyntheticCatalog(count: size)
@@ -81,7 +79,7 @@ struct BenchRankingCommand: AsyncParsableCommand {
         try catalog.load(into: writer)
         try catalog.loadCustomers(1...customers, into: writer)
         try catalog.loadCustomers((customers + 1)...(2 * customers), interests: 3, into: writer)
-        var notes = [String(format: "%d products loaded in %.1f s", size, Date().timeIntervalSince(start))]
+        print(String(format: "# %d products loaded in %.1f s", size, Date().timeIntervalSince(start)))
         let focused = Array(1...Int64(customers)), mixed = Array(Int64(customers + 1)...Int64(2 * customers))
 
         var options = VectorIndex.Options()
@@ -91,8 +89,8 @@ struct BenchRankingCommand: AsyncParsableCommand {
         start = Date()
         try VectorIndex(writer).create(options)
         let indexBytes = try VectorIndex(writer).status()?.sizeBytes ?? 0
-        notes.append(String(format: "%d products: HNSW (m=%d, ef_construction=%d) built in %.1f s, %.0f MB", size, m, efConstruction,
-                            Date().timeIntervalSince(start), Double(indexBytes) / 1_048_576))
+        print(String(format: "# %d products: HNSW (m=%d, ef_construction=%d) built in %.1f s, %.0f MB", size, m, efConstruction,
+                     Date().timeIntervalSince(start), Double(indexBytes) / 1_048_576))
 
         let exact = ranker(db, search: .exact, efSearch: 0)  // timed with the index present, as in production
         if !skipExact { try timeScenarios(exact, size: size, label: "exact", customers: focused) }
@@ -108,11 +106,10 @@ struct BenchRankingCommand: AsyncParsableCommand {
                                                                 ("focused, category filter, hnsw", hnsw, focused, Self.categoryFilter, 1),
                                                                 ("focused, category filter, auto", auto, focused, Self.categoryFilter, 1)] {
                 let r = try recall(approximate, exact, people, filters: filters, page: page)
-                notes.append(String(format: "%d products, ef_search %d, %@: recall@20 %.3f, mean cosine %.3f vs exact %.3f",
-                                    size, ef, kind, r.recall, r.approximateCosine, r.exactCosine))
+                print(String(format: "# %d products, ef_search %d, %@: recall@20 %.3f, mean cosine %.3f vs exact %.3f",
+                             size, ef, kind, r.recall, r.approximateCosine, r.exactCosine))
             }
         }
-        return notes
     }
 
     private static let categoryFilter = RankingFilters(categoryPrefix: [SyntheticCatalog.topCategory(3)])

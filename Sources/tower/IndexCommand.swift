@@ -92,7 +92,7 @@ struct IndexCommand: AsyncParsableCommand {
             try await runReportingErrors {
                 let index = try VectorIndex(try global.connect()).status()
                 let ranker = Ranker(url: try global.readOnlyDatabaseURL())
-                let seen = try await Task { try ranker.vectorIndexStatus() }.value
+                let seen = try ranker.vectorIndexStatus()
                 switch index {
                 case nil: print("\(VectorIndex.name): none")
                 case let s?:
@@ -101,7 +101,8 @@ struct IndexCommand: AsyncParsableCommand {
                 }
                 print("products (estimate): \(seen.estimatedProducts)")
                 let policy = ranker.configuration.vectorSearch
-                print("ranking uses: " + (seen.usesIndex(policy) ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans)"
+                print("ranking uses: " + (seen.usesIndex(policy)
+                    ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans; exact for filters leaving fewer than \(Self.threshold(policy)) products)"
                     : seen.hasIndex ? "exact scans (below the \(Self.threshold(policy)) products threshold)" : "exact scans (no usable HNSW index)"))
             }
         }

@@ -35,7 +35,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Do not learn per-product residuals (the served vectors stay the text vectors).") var noItemSide = false
     @Option(help: "Random seed (same data and seed give the same model).") var seed: UInt64 = TrainingOptions().seed
     @Option(help: "Stop after this long (e.g. 10m), keeping the best epoch so far.") var timeLimit: String?
-    @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads, each computing part of every batch with single-threaded OpenBLAS (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() async throws {
         try await runReportingErrors {
@@ -55,7 +56,8 @@ struct TrainCommand: AsyncParsableCommand {
                 guard let s = TowerConfig.Duration.parseSeconds(timeLimit) else { throw ValidationError("--time-limit \(timeLimit) is not a duration") }
                 options.timeLimitSeconds = s
             }
-            BLAS.setThreads(max(1, threads))
+            BLAS.setThreads(1)
+            options.threads = max(1, threads)
             let repository = EventLogRepository(try global.connect())
             let windowSeconds = try ModelDataSupport.window(window, settings)
             let cutoff = try ModelDataSupport.splitTime(until, repository)

@@ -80,6 +80,36 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(try train().parameters, a.parameters)
     }
 
+    /// Batches cut into parallel parts give the one-thread result up to summation order.
+    func testParallelPartsMatchOneThread() throws {
+        let (log, catalog) = Self.cycleLog(customers: 40, steps: 8)
+        var options = Self.options()
+        options.maxEpochs = 1
+        func train(threads: Int) throws -> UserTowerModel {
+            options.threads = threads
+            return try Trainer(log: log, catalog: catalog, eventNames: ["view", "click"], eventWeights: weights, options: options)
+                .train().model
+        }
+        let one = try train(threads: 1), two = try train(threads: 2)
+        let worst = zip(one.parameters.values, two.parameters.values).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(worst, 1e-3)
+        XCTAssertEqual(one.items?.productIDs, two.items?.productIDs)
+    }
+
+    func testSplitCutsABatchIntoBalancedParts() {
+        let (log, _) = Self.cycleLog(customers: 10, steps: 12)
+        let shell = UserTowerModel.untrained(eventWeights: weights, dimension: 16)
+        let events = (0..<log.count).filter { !log.history(of: $0).isEmpty }
+        let batches = SampleBatches(log: log, events: events, model: shell, chunkSize: 4)
+        let all = Array(batches.chunks.indices)[...]
+        let parts = batches.split(all, parts: 3)
+        XCTAssertEqual(parts.count, 3)
+        XCTAssertEqual(Array(parts.joined()), Array(all))
+        let sizes = parts.map { $0.reduce(0) { $0 + batches.chunks[$1].samples.count } }
+        XCTAssertLessThanOrEqual(sizes.max()! - sizes.min()!, 4)
+        XCTAssertEqual(batches.split(all.prefix(1), parts: 3).count, 1, "never an empty part")
+    }
+
     func testTooLittleDataIsATypedError() {
         let (log, catalog) = Self.cycleLog(customers: 2, steps: 3)
         XCTAssertThrowsError(try Trainer(log: log, catalog: catalog, eventNames: ["view", "click"], eventWeights: weights,

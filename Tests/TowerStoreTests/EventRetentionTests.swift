@@ -13,8 +13,8 @@ final class EventRetentionTests: XCTestCase {
         for days in [1, 89, 91, 400] {
             try c.execute("""
                 INSERT INTO events (customer_id, product_id, event_name, occurred_at)
-                VALUES (1, $1, 'product_clicked', now() - make_interval(days => $1))
-                """, [days])
+                VALUES (1, $1, 'product_clicked', now() - make_interval(days => $2))
+                """, [days, Int32(days)])
         }
         XCTAssertEqual(try EventRetentionRepository(c, retentionSeconds: 90 * 86_400).prune(chunk: 1), 2)
         let left = try c.query("SELECT product_id FROM events ORDER BY product_id").rows.map { try $0.decode(0, as: Int.self) }

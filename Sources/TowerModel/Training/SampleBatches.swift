@@ -76,6 +76,22 @@ struct SampleBatches {
         return b
     }
 
+    /// A batch's chunks cut into at most `parts` runs of about equal sample counts (none empty).
+    func split(_ chosen: ArraySlice<Int>, parts: Int) -> [ArraySlice<Int>] {
+        let total = chosen.reduce(0) { $0 + chunks[$1].samples.count }
+        var result: [ArraySlice<Int>] = []
+        var start = chosen.startIndex, count = 0
+        for i in chosen.indices {
+            count += chunks[chosen[i]].samples.count
+            if result.count < parts - 1, count * parts >= total * (result.count + 1) {
+                result.append(chosen[start...i])
+                start = i + 1
+            }
+        }
+        if start < chosen.endIndex { result.append(chosen[start...]) }
+        return result
+    }
+
     /// Chunk indices cut into batches of about `size` samples, in the given chunk order.
     func batches(order: [Int], size: Int) -> [ArraySlice<Int>] {
         var result: [ArraySlice<Int>] = []

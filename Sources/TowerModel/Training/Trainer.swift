@@ -61,7 +61,8 @@ public final class Trainer {
     var parameters: UserTowerParameters
     var residuals: [Float]
     var rng: SplitMix64
-    let workspace = Workspace()
+    /// One scratch state per parallel part of a batch (`options.threads`).
+    let parallelState: [PartState]
 
     /// - Parameters:
     ///   - log: the training events (all before the cutoff), in log order.
@@ -77,9 +78,11 @@ public final class Trainer {
         self.catalog = catalog
         self.options = options
         self.eventWeights = eventWeights
-        parameters = UserTowerParameters(config: config, seed: options.seed)
+        let initial = UserTowerParameters(config: config, seed: options.seed)
+        parameters = initial
         residuals = [Float](repeating: 0, count: catalog.count * catalog.dimension)
         rng = SplitMix64(seed: options.seed &+ 1)
+        parallelState = (0..<max(1, options.threads)).map { _ in PartState(parameterCount: initial.values.count) }
     }
 
     /// Runs training to the end (early stopping, epoch cap or time limit) and returns the best epoch's model.
@@ -108,19 +111,18 @@ public final class Trainer {
         var best: (score: Double, epoch: Int, parameters: UserTowerParameters, residuals: [Float])?
         var stopReason = "reached the epoch limit (\(options.maxEpochs))"
         var order = Array(train.chunks.indices)
-        var gradient = [Float](repeating: 0, count: parameters.values.count)
 
         epochLoop: for epoch in 1...options.maxEpochs {
             let epochStart = Date()
             order.shuffle(using: &rng)
             var lossSum: Double = 0, done = 0
             for chosen in train.batches(order: order, size: options.batchSize) {
-                let batch = train.batch(chosen)
-                for i in gradient.indices { gradient[i] = 0 }
-                let loss = step(batch, context: context, gradient: &gradient, towerAdam: &towerAdam, itemAdam: &itemAdam)
+                let parts = train.split(chosen, parts: parallelState.count).map(train.batch)
+                let loss = step(parts, context: context, towerAdam: &towerAdam, itemAdam: &itemAdam)
                 guard loss.isFinite else { throw TrainingError.invalidOptions("the loss diverged (\(loss)) in epoch \(epoch): lower the learning rate") }
-                lossSum += Double(loss) * Double(batch.events.count)
-                done += batch.events.count
+                let samples = parts.reduce(0) { $0 + $1.events.count }
+                lossSum += Double(loss) * Double(samples)
+                done += samples
                 progress(TrainingProgress(epoch: epoch, maxEpochs: options.maxEpochs, samplesDone: done,
                                           samplesPerEpoch: trainEvents.count, loss: Float(lossSum / Double(done))))
                 if let limit = options.timeLimitSeconds, Date().timeIntervalSince(started) > limit, best != nil {
@@ -196,7 +198,7 @@ public final class Trainer {
             for (r, p) in batch.rowProducts.enumerated() {
                 input.vectors.replaceSubrange(r * d ..< (r + 1) * d, with: ranker.items[Int(p) * d ..< (Int(p) + 1) * d])
             }
-            let pass = UserTowerPass(config: config, batch: input, workspace: workspace)
+            let pass = UserTowerPass(config: config, batch: input, workspace: parallelState[0].workspace)
             pass.forward(parameters)
             for rank in ranker.rank(users: pass.output.array(), targets: batch.targets).ranks { metrics.add(rank: rank) }
         }

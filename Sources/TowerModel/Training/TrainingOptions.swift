@@ -24,6 +24,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// At most this many validation samples are ranked against the whole catalog per epoch.
     public var maxValidationSamples = 5_000
     public var seed: UInt64 = 42
+    /// Each batch is cut into this many parts whose forward and backward passes run in parallel, one thread
+    /// each (with single-threaded OpenBLAS). The result depends on it only through floating-point summation order.
+    public var threads = 1
     /// Stop after this many seconds (nil: no limit); the best epoch so far is kept.
     public var timeLimitSeconds: Double? = nil
 
@@ -34,6 +37,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if maxEpochs < 1 { return "epochs must be at least 1" }
         if batchSize < 2 { return "batch size must be at least 2" }
         if chunkSize < 1 { return "chunk size must be at least 1" }
+        if threads < 1 { return "threads must be at least 1" }
         if !(learningRate > 0) || !(itemLearningRate >= 0) { return "learning rates must be positive (the item rate may be 0)" }
         if !(temperature > 0) { return "temperature must be positive" }
         if randomNegatives < 1 { return "random negatives must be at least 1" }

@@ -1,6 +1,17 @@
 import Foundation
 import TowerMath
 
+/// The scratch state of one parallel part of a training step (touched by one thread at a time, hence
+/// `@unchecked Sendable`).
+final class PartState: @unchecked Sendable {
+    let workspace = Workspace()
+    var gradient: [Float]
+    var dOutput: [Float] = []
+    var dRows: [Float] = []
+
+    init(parameterCount: Int) { gradient = [Float](repeating: 0, count: parameterCount) }
+}
+
 /// One optimisation step of `Trainer`: item vectors of the batch, forward pass, loss, backward pass, Adam.
 extension Trainer {
     /// Per-run data the step needs: logQ per catalog row and each customer's interacted products.
@@ -23,8 +34,8 @@ extension Trainer {
         }
     }
 
-    func step(_ batch: SampleBatches.Batch, context: StepContext, gradient: inout [Float],
-              towerAdam: inout Adam, itemAdam: inout Adam) -> Float {
+    /// One step on a batch cut into `parts` (computed in parallel, one thread each); returns the batch loss.
+    func step(_ parts: [SampleBatches.Batch], context: StepContext, towerAdam: inout Adam, itemAdam: inout Adam) -> Float {
         let d = catalog.dimension
         // Local item table: every product the batch reads or scores.
         var local: [Int32: Int32] = [:], products: [Int32] = []
@@ -35,50 +46,79 @@ extension Trainer {
             products.append(p)
             return r
         }
-        let rowLocal = batch.rowProducts.map(localRow)
-        let targetLocal = batch.targets.map(localRow)
+        let rowLocals = parts.map { $0.rowProducts.map(localRow) }
+        let targets = parts.flatMap(\.targets), customers = parts.flatMap(\.customers), weights = parts.flatMap(\.weights)
+        let targetLocal = targets.map(localRow)
         var candidates: [Int32] = []
         if context.negatives == .random {
-            let k = context.count + 1
-            candidates.reserveCapacity(batch.targets.count * k)
+            candidates.reserveCapacity(targets.count * (context.count + 1))
             for (i, t) in targetLocal.enumerated() {
                 candidates.append(t)
-                let seen = context.interacted[batch.customers[i]] ?? []
+                let seen = context.interacted[customers[i]] ?? []
                 for _ in 0..<context.count { candidates.append(localRow(sampleNegative(excluding: seen))) }
             }
         }
         let (itemVectors, itemNorms) = itemVectors(products)
-        var input = batch.input
-        input.vectors = [Float](repeating: 0, count: rowLocal.count * d)
-        input.vectors.withUnsafeMutableBufferPointer { x in
-            itemVectors.withUnsafeBufferPointer { v in
-                for (r, l) in rowLocal.enumerated() { (x.baseAddress! + r * d).update(from: v.baseAddress! + Int(l) * d, count: d) }
-            }
-        }
-        let pass = UserTowerPass(config: config, batch: input, workspace: workspace, training: true)
-        pass.forward(parameters)
 
+        // Forward, per part in parallel.
+        let passes = parts.indices.map { i -> UserTowerPass in
+            var input = parts[i].input
+            input.vectors = [Float](repeating: 0, count: rowLocals[i].count * d)
+            input.vectors.withUnsafeMutableBufferPointer { x in
+                itemVectors.withUnsafeBufferPointer { v in
+                    for (r, l) in rowLocals[i].enumerated() { (x.baseAddress! + r * d).update(from: v.baseAddress! + Int(l) * d, count: d) }
+                }
+            }
+            return UserTowerPass(config: config, batch: input, workspace: parallelState[i].workspace, training: true)
+        }
+        let weightsNow = parameters
+        Self.parallel(passes.count) { passes[$0].forward(weightsNow) }
+        let users = passes.flatMap { $0.output.array() }
+
+        // Loss over the whole batch.
         var dItems = [Float](repeating: 0, count: products.count * d)
-        let result: ContrastiveLoss.Result = itemVectors.withUnsafeBufferPointer { v in
-            dItems.withUnsafeMutableBufferPointer { di in
-                switch context.negatives {
-                case .inBatch:
-                    return ContrastiveLoss.inBatch(users: pass.output.pointer, items: v.baseAddress!, positives: targetLocal,
-                                                   customers: batch.customers, logQ: batch.targets.map { context.logQ[Int($0)] },
-                                                   weights: batch.weights, temperature: options.temperature, dimension: d,
-                                                   dItems: di.baseAddress!)
-                case .random:
-                    return ContrastiveLoss.sampled(users: pass.output.pointer, items: v.baseAddress!, candidates: candidates,
-                                                   perSample: context.count + 1, weights: batch.weights,
-                                                   temperature: options.temperature, dimension: d, dItems: di.baseAddress!)
+        let result: ContrastiveLoss.Result = users.withUnsafeBufferPointer { u in
+            itemVectors.withUnsafeBufferPointer { v in
+                dItems.withUnsafeMutableBufferPointer { di in
+                    switch context.negatives {
+                    case .inBatch:
+                        return ContrastiveLoss.inBatch(users: u.baseAddress!, items: v.baseAddress!, positives: targetLocal,
+                                                       customers: customers, logQ: targets.map { context.logQ[Int($0)] },
+                                                       weights: weights, temperature: options.temperature, dimension: d,
+                                                       dItems: di.baseAddress!)
+                    case .random:
+                        return ContrastiveLoss.sampled(users: u.baseAddress!, items: v.baseAddress!, candidates: candidates,
+                                                       perSample: context.count + 1, weights: weights,
+                                                       temperature: options.temperature, dimension: d, dItems: di.baseAddress!)
+                    }
                 }
             }
         }
-        let dRows = pass.backward(parameters, dOutput: result.dUsers, gradient: &gradient)
+
+        // Backward, per part in parallel; the parts' gradients are summed.
+        var offset = 0
+        for (i, pass) in passes.enumerated() {
+            let n = pass.sequences * d
+            parallelState[i].dOutput = Array(result.dUsers[offset ..< offset + n])
+            offset += n
+        }
+        let states = parallelState
+        Self.parallel(passes.count) { i in
+            let state = states[i]
+            for j in state.gradient.indices { state.gradient[j] = 0 }
+            state.dRows = passes[i].backward(weightsNow, dOutput: state.dOutput, gradient: &state.gradient)
+        }
+        var gradient = parallelState[0].gradient
+        for state in parallelState.dropFirst().prefix(passes.count - 1) {
+            for j in gradient.indices { gradient[j] += state.gradient[j] }
+        }
         towerAdam.step(&parameters.values, gradient: gradient)
         if options.trainItems {
-            for (r, l) in rowLocal.enumerated() {
-                for i in 0..<d { dItems[Int(l) * d + i] += dRows[r * d + i] }
+            for (i, rows) in rowLocals.enumerated() {
+                let dRows = parallelState[i].dRows
+                for (r, l) in rows.enumerated() {
+                    for x in 0..<d { dItems[Int(l) * d + x] += dRows[r * d + x] }
+                }
             }
             // Through the normalisation v = (t + r) / |t + r|.
             var dResiduals = [Float](repeating: 0, count: products.count * d)
@@ -95,6 +135,11 @@ extension Trainer {
             itemAdam.step(&residuals, rows: products, gradients: dResiduals)
         }
         return result.loss
+    }
+
+    /// Runs `body(0 ..< n)` on `n` threads (inline when n is 1).
+    static func parallel(_ n: Int, _ body: @Sendable (Int) -> Void) {
+        if n == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: body) }
     }
 
     func sampleNegative(excluding seen: Set<Int32>) -> Int32 {

@@ -14,7 +14,9 @@ import TowerMath
 ///   z = pooled · W_out + b_out;  output = z / |z|
 /// Untrained (zero E, bias, W_o, b_o, pool_query; identity W_out) this is the event-weighted,
 /// recency-decayed mean of the product vectors, normalised.
-final class UserTowerPass {
+/// A pass is used by one thread at a time (training runs the parts of a batch on separate threads, each with
+/// its own pass and workspace), hence `@unchecked Sendable`.
+final class UserTowerPass: @unchecked Sendable {
     let config: UserTowerConfig
     let rows: Int, sequences: Int, positions: Int
     let vectors: [Float]
