@@ -60,8 +60,8 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> PostgresResult {
         let h = try liveHandle()
-        return try withCStrings(params.map { $0?.postgresText }) { values in
-            try check(PQexecParams(h, sql, Int32(values.count), nil, values, nil, nil, 1), handle: h)
+        return try withParameters(params) { values, lengths, formats in
+            try check(PQexecParams(h, sql, Int32(values.count), nil, values, lengths, formats, 1), handle: h)
         }
     }
 
@@ -85,8 +85,8 @@ public final class PostgresConnection: @unchecked Sendable {
             try check(PQprepare(h, name, sql, 0, nil), handle: h)
             preparedOnHandle.insert(name)
         }
-        return try withCStrings(params.map { $0?.postgresText }) { values in
-            try check(PQexecPrepared(h, name, Int32(values.count), values, nil, nil, 1), handle: h)
+        return try withParameters(params) { values, lengths, formats in
+            try check(PQexecPrepared(h, name, Int32(values.count), values, lengths, formats, 1), handle: h)
         }
     }
 
@@ -149,7 +149,6 @@ public final class PostgresConnection: @unchecked Sendable {
         var preparing: Set<String> = []
         do {
             for statement in statements {
-                let values = statement.params.map { $0?.postgresText }
                 if let name = statement.preparedName {
                     guard let sql = prepared[name] else { throw PostgresError.misuse("no prepared statement named \(name)") }
                     if !preparedOnHandle.contains(name), !preparing.contains(name) {
@@ -157,12 +156,12 @@ public final class PostgresConnection: @unchecked Sendable {
                         preparing.insert(name)
                         sent.append(.preparation(name))
                     }
-                    try withCStrings(values) { v in
-                        guard PQsendQueryPrepared(h, name, Int32(v.count), v, nil, nil, 1) == 1 else { throw lostOrFailed(h) }
+                    try withParameters(statement.params) { v, lengths, formats in
+                        guard PQsendQueryPrepared(h, name, Int32(v.count), v, lengths, formats, 1) == 1 else { throw lostOrFailed(h) }
                     }
                 } else {
-                    try withCStrings(values) { v in
-                        guard PQsendQueryParams(h, statement.sql, Int32(v.count), nil, v, nil, nil, 1) == 1 else { throw lostOrFailed(h) }
+                    try withParameters(statement.params) { v, lengths, formats in
+                        guard PQsendQueryParams(h, statement.sql, Int32(v.count), nil, v, lengths, formats, 1) == 1 else { throw lostOrFailed(h) }
                     }
                 }
                 sent.append(.statement)
@@ -264,10 +263,29 @@ public final class PostgresConnection: @unchecked Sendable {
         p.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
     }
 
-    private func withCStrings<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) throws -> T) rethrows -> T {
-        let owned = strings.map { $0.map { strdup($0)! } }
+    /// Parameters as libpq wants them: values (C strings, or bytes for `PostgresBinaryBindable`), lengths and
+    /// formats (0 text, 1 binary), valid during `body`.
+    private func withParameters<T>(_ params: [(any PostgresBindable)?],
+                                   _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) throws -> T) rethrows -> T {
+        var owned: [UnsafeMutablePointer<CChar>?] = []
+        var lengths: [Int32] = [], formats: [Int32] = []
+        owned.reserveCapacity(params.count)
         defer { owned.forEach { free($0) } }
-        return try body(owned.map { $0.map { UnsafePointer($0) } })
+        for param in params {
+            if let binary = param as? any PostgresBinaryBindable {
+                let bytes = binary.postgresBinary
+                let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
+                bytes.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+                owned.append(buffer)
+                lengths.append(Int32(bytes.count))
+                formats.append(1)
+            } else {
+                owned.append(param.map { strdup($0.postgresText)! })
+                lengths.append(0)
+                formats.append(0)
+            }
+        }
+        return try body(owned.map { $0.map { UnsafePointer($0) } }, lengths, formats)
     }
 }
 

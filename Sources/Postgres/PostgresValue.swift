@@ -43,6 +43,14 @@ extension Date: PostgresBindable {
     }
 }
 
+/// A parameter that is sent in PostgreSQL's binary format, so the server does not parse text (worth it for
+/// large numeric payloads such as many vectors). Its statement must give the parameter a type (`$1::float4[]`);
+/// `postgresText` remains the form used where binary is not possible.
+public protocol PostgresBinaryBindable: PostgresBindable {
+    /// The value in the binary format of the parameter's type.
+    var postgresBinary: [UInt8] { get }
+}
+
 /// A pgvector `vector` parameter (`[1,2,3]`).
 public struct PostgresVector: PostgresBindable, Sendable, Equatable {
     public var values: [Float]

@@ -169,23 +169,33 @@ public final class UserVectorRepository {
     }
 }
 
-/// Equal-length float vectors as one flat `float4[]` parameter (`{1.5,-0.25,…}`), sliced back into rows in SQL.
-/// Numbers need no quoting, so this skips `PostgresArray`'s per-element escaping (which dominated the cost of
-/// storing a batch's vectors as `text[]`). Each value is written in its shortest exact form.
-struct FloatRows: PostgresBindable {
+/// Equal-length float vectors as one flat `float4[]` parameter, sliced back into rows in SQL. It travels in
+/// PostgreSQL's binary array format: parsing thousands of decimal floats was a fifth of the server's CPU per batch.
+struct FloatRows: PostgresBinaryBindable {
     let rows: [[Float]]
     init(_ rows: [[Float]]) { self.rows = rows }
 
+    /// `{1.5,-0.25,…}`, each value in its shortest exact form.
     var postgresText: String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(2 + rows.reduce(0) { $0 + $1.count } * 13)
+        "{" + rows.joined().map { $0.description }.joined(separator: ",") + "}"
+    }
+
+    /// One-dimensional `float4[]`: ndim, has-nulls, element type (float4, OID 700), length, lower bound, then
+    /// (length 4, value) per element; big-endian.
+    var postgresBinary: [UInt8] {
+        let count = rows.reduce(0) { $0 + $1.count }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20 + 8 * count)
+        func append(_ value: UInt32) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        for header in [1, 0, 700, UInt32(count), 1] as [UInt32] { append(header) }
         for row in rows {
             for value in row {
-                if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(contentsOf: value.description.utf8)
+                append(4)
+                append(value.bitPattern)
             }
         }
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }

@@ -33,7 +33,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     @Option(help: "towerd process counts to measure, comma-separated.") var processes = "1,2"
     @Option(help: "TOWER_WORKERS of each towerd (default: towerd's default).") var workers: Int?
     @Option(help: "Events of each ceiling measurement.") var ceilingEvents = 20_000
-    @Option(help: "Events the Python peer drains (0 skips it; it runs at about 120 events/s).") var peerEvents = 5_000
+    @Option(help: "Events the Python peer drains (0 skips it; it runs at about 120–230 events/s, so the default takes a few minutes).") var peerEvents = 20_000
     @Option(help: "The towerd binary (default: beside this tower binary).") var towerd: String?
     @Option(help: "User tower weights for towerd (default: TOWER_MODEL_PATH; the untrained default when absent).") var model: String?
     @Option(help: "The Python peer's folder.") var peerDirectory = "../shared/bench/python-peer"

@@ -36,3 +36,25 @@ final class PipelineModeTests: XCTestCase {
         XCTAssertEqual(try c.pipeline([.sql("SELECT 42")])[0][0].decode(0, as: Int.self), 42, "the connection is usable again")
     }
 }
+
+final class BinaryParameterTests: XCTestCase {
+    /// An `int4` sent in binary (4 bytes, big-endian).
+    private struct BinaryInt4: PostgresBinaryBindable {
+        let value: Int32
+        var postgresText: String { String(value) }
+        var postgresBinary: [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+    }
+
+    func testBinaryAndTextParametersMixInOneStatement() throws {
+        let db = try ScratchDatabase("binaryparams")
+        defer { db.drop() }
+        let c = try db.connect()
+        let row = try c.query("SELECT $1::int4 + 1, $2::text, $3::int4 * 2", [BinaryInt4(value: 41), "x", BinaryInt4(value: -7)])[0]
+        XCTAssertEqual(try row.decode(0, as: Int.self), 42)
+        XCTAssertEqual(try row.decode(1, as: String.self), "x")
+        XCTAssertEqual(try row.decode(2, as: Int.self), -14)
+        c.prepare("inc", "SELECT $1::int4 + 1")
+        XCTAssertEqual(try c.query(prepared: "inc", [BinaryInt4(value: 1)])[0].decode(0, as: Int.self), 2)
+        XCTAssertEqual(try c.pipeline([.prepared("inc", [BinaryInt4(value: 2)])])[0][0].decode(0, as: Int.self), 3)
+    }
+}
