@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerTestSupport"]),
-        .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerTestSupport"]),
+        .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerStore", "TowerTestSupport"]),
     ]

@@ -28,7 +28,7 @@ struct ReferenceSigV4 {
             return "\(name):\(value)\n"
         }.joined()
         return [request.method, request.path, request.query, canonicalHeaders, names.joined(separator: ";"),
-                SHA256.hex(SHA256.hash(request.body))].joined(separator: "\n")
+                TestCrypto.hex(TestCrypto.hash(request.body))].joined(separator: "\n")
     }
 
     /// The hex signature of `request` made at `amzDate` (`yyyyMMdd'T'HHmmss'Z'`).
@@ -36,11 +36,11 @@ struct ReferenceSigV4 {
         let day = String(amzDate.prefix(8))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope,
-                            SHA256.hex(SHA256.hash(Array(canonicalRequest(request, signedHeaders: signedHeaders).utf8)))]
+                            TestCrypto.hex(TestCrypto.hash(Array(canonicalRequest(request, signedHeaders: signedHeaders).utf8)))]
             .joined(separator: "\n")
         var key = Array("AWS4\(secret)".utf8)
-        for part in [day, region, service, "aws4_request"] { key = SHA256.hmac(key: key, message: Array(part.utf8)) }
-        return SHA256.hex(SHA256.hmac(key: key, message: Array(stringToSign.utf8)))
+        for part in [day, region, service, "aws4_request"] { key = TestCrypto.hmac(key: key, message: Array(part.utf8)) }
+        return TestCrypto.hex(TestCrypto.hmac(key: key, message: Array(stringToSign.utf8)))
     }
 
     /// The full Authorization header value.
