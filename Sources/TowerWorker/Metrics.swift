@@ -111,38 +111,19 @@ public class MetricFamily: @unchecked Sendable {
 }
 
 /// A counter family. `inc(by: 0, labels:)` makes a series visible at zero.
-public final class Counter: MetricFamily, @unchecked Sendable {
-    private var values: [[String]: Double] = [:]
-
+public final class Counter: ScalarFamily, @unchecked Sendable {
     init(name: String, help: String, labelNames: [String]) {
         super.init(name: name, help: help, labelNames: labelNames, type: "counter")
     }
 
     public func inc(by amount: Double = 1, labels: [String] = []) {
-        checkLabels(labels)
         precondition(amount >= 0, "a counter only goes up")
-        lock.lock()
-        values[labels, default: 0] += amount
-        lock.unlock()
-    }
-
-    public func value(labels: [String] = []) -> Double {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[labels] ?? 0
-    }
-
-    override func renderSeries(into text: inout String) {
-        for key in values.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            text += "\(name)\(labelText(key)) \(Self.format(values[key]!))\n"
-        }
+        accumulate(amount, labels: labels)
     }
 }
 
 /// A gauge family.
-public final class Gauge: MetricFamily, @unchecked Sendable {
-    private var values: [[String]: Double] = [:]
-
+public final class Gauge: ScalarFamily, @unchecked Sendable {
     init(name: String, help: String, labelNames: [String]) {
         super.init(name: name, help: help, labelNames: labelNames, type: "gauge")
     }
@@ -154,7 +135,14 @@ public final class Gauge: MetricFamily, @unchecked Sendable {
         lock.unlock()
     }
 
-    public func add(_ amount: Double, labels: [String] = []) {
+    public func add(_ amount: Double, labels: [String] = []) { accumulate(amount, labels: labels) }
+}
+
+/// Counters and gauges: one value per label set.
+public class ScalarFamily: MetricFamily, @unchecked Sendable {
+    var values: [[String]: Double] = [:]
+
+    func accumulate(_ amount: Double, labels: [String]) {
         checkLabels(labels)
         lock.lock()
         values[labels, default: 0] += amount
