@@ -95,7 +95,7 @@ public final class Daemon {
                 logger.info("stopping: finishing the batches in hand")
                 notifier.stopping()
                 stop.requestStop()
-                for worker in workers { worker.queue.interruptReceive() }
+                for worker in workers { worker.receiver.interrupt() }
             case SIGHUP:
                 reload(model)
             default:

@@ -5,6 +5,12 @@ import TowerModel
 import TowerQueue
 import TowerStore
 
+/// Milliseconds since `start`.
+func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+}
+
 /// What one batch did: the per-batch summary log line and the tests' view of it.
 public struct BatchSummary: Sendable, Equatable {
     public var messages = 0
@@ -49,14 +55,13 @@ public enum PipelineError: Error, CustomStringConvertible {
     }
 }
 
-/// Processes received batches for one worker: decode → dead-letter the bad → apply the good in one
-/// transaction (`InteractionRepository`) → delete what is committed or dead-lettered.
+/// Processes received batches for one worker: decode → apply the good in one transaction
+/// (`InteractionRepository`) → `Settler`: dead-letter the bad, delete what is committed or dead-lettered.
 ///
 /// Not thread-safe: one per worker thread, with that worker's queue client and database connection.
 public final class Pipeline {
     private let configuration: DaemonConfiguration
     private let decoder: EventDecoder
-    private let queue: SQSClient
     private let connection: PostgresConnection
     private let repository: InteractionRepository
     private let model: ModelHolder
@@ -65,13 +70,18 @@ public final class Pipeline {
     private let logger: Logger
     /// Called while the database is retried, to show the worker is alive.
     private let alive: () -> Void
+    /// Called when a batch's histories are read and only the user tower, the commit and the delete remain:
+    /// the worker's cue to receive its next batch meanwhile.
+    private let finishing: () -> Void
     private let databaseRetry = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.1, maxDelay: 2)
+    /// The queue side of every batch; may run on another thread than `apply` (one batch at a time).
+    public let settler: Settler
 
     public init(configuration: DaemonConfiguration, queue: SQSClient, connection: PostgresConnection, model: ModelHolder,
-                metrics: DaemonMetrics, stop: StopSignal, logger: Logger, alive: @escaping () -> Void = {}) {
+                metrics: DaemonMetrics, stop: StopSignal, logger: Logger, alive: @escaping () -> Void = {},
+                finishing: @escaping () -> Void = {}) {
         self.configuration = configuration
         decoder = configuration.decoder
-        self.queue = queue
         self.connection = connection
         repository = InteractionRepository(connection)
         self.model = model
@@ -79,12 +89,22 @@ public final class Pipeline {
         self.stop = stop
         self.logger = logger
         self.alive = alive
+        self.finishing = finishing
+        settler = Settler(configuration: configuration, queue: queue, metrics: metrics, logger: logger)
     }
 
-    /// Processes one received batch. `receivedAt` is when the receive returned (the latency's start).
+    /// Processes one received batch on the calling thread: `apply`, then `settler.settle`.
+    /// `receivedAt` is when the receive returned (the latency's start).
     /// - Throws: `PipelineError` when the batch was left on the queue.
     @discardableResult
     public func process(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> BatchSummary {
+        settler.settle(try apply(messages, receivedAt: receivedAt))
+    }
+
+    /// Decodes a batch and applies it in one transaction: everything up to the commit, on the database
+    /// connection only. What remains (dead letters, postponements, deletes) is the returned settlement's.
+    /// - Throws: `PipelineError` when the batch was left on the queue.
+    public func apply(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> Settlement {
         var summary = BatchSummary()
         summary.messages = messages.count
         var batch = decode(messages)
@@ -119,20 +139,8 @@ public final class Pipeline {
         summary.rejected = batch.rejected.count
         summary.deferred = deferred.count
         metrics.countOutcomes(applied: summary.applied, duplicates: summary.duplicates, deferred: summary.deferred)
-
-        for message in deadLetter(batch.rejected) { done += batch.receipts[message.messageID]! }
-        postpone(deferred)
-        summary.deleteFailures = delete(done)
-        summary.totalMilliseconds = milliseconds(since: receivedAt)
-        logger.info("batch", metadata: [
-            "messages": .stringConvertible(summary.messages), "applied": .stringConvertible(summary.applied),
-            "duplicates": .stringConvertible(summary.duplicates), "rejected": .stringConvertible(summary.rejected),
-            "deferred": .stringConvertible(summary.deferred), "customers": .stringConvertible(summary.customers),
-            "duration_ms": .stringConvertible(rounded(summary.commitMilliseconds)),
-            "encode_ms": .stringConvertible(rounded(summary.encodeMilliseconds)),
-            "total_ms": .stringConvertible(rounded(summary.totalMilliseconds)),
-        ])
-        return summary
+        return Settlement(summary: summary, receivedAt: receivedAt, done: done, deferred: deferred,
+                          rejected: batch.rejected.map { ($0.0, $0.1, batch.receipts[$0.0.messageID]!) })
     }
 
     /// A received batch, decoded.
@@ -209,6 +217,7 @@ public final class Pipeline {
                     if ContinuousClock.now - receivedAt > .seconds(visibility) { throw PipelineError.visibilityExpired(seconds: visibility) }
                 }
                 return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version) { histories in
+                    finishing()
                     let started = ContinuousClock.now
                     defer { encodeTime += milliseconds(since: started) }
                     return encoder.encode(histories.map { history in
@@ -221,99 +230,6 @@ public final class Pipeline {
             throw PipelineError.database(error)
         }
     }
-
-    // MARK: queue side
-
-    /// Logs each rejection and sends the messages to the DLQ with the reason as attributes. Returns the
-    /// messages that may be deleted: those the DLQ accepted (none without a DLQ).
-    private func deadLetter(_ rejected: [(SQSMessage, RejectionReason)]) -> [SQSMessage] {
-        guard !rejected.isEmpty else { return [] }
-        for (message, reason) in rejected {
-            metrics.countRejected(reason: reason.code)
-            logger.warning("message rejected", metadata: [
-                "message_id": "\(message.messageID)", "reason": "\(reason.code)", "detail": "\(reason.description)",
-                "receive_count": "\(message.approximateReceiveCount ?? 0)",
-                "dead_letter": "\(configuration.deadLetterQueueURL == nil ? "left for the queue's redrive policy" : "sent to TOWER_DLQ_URL")",
-            ])
-        }
-        guard let dlq = configuration.deadLetterQueueURL else { return [] }
-        var accepted: [SQSMessage] = []
-        for chunk in rejected.chunked(into: SQSClient.maxBatchSize) {
-            let entries = chunk.enumerated().map { i, item in
-                SQSSendEntry(id: "m\(i)", body: item.0.body, messageAttributes: [
-                    DeadLetterAttributes.reason: .string(item.1.code),
-                    DeadLetterAttributes.detail: .string(String(item.1.description.prefix(1024))),
-                    DeadLetterAttributes.sourceMessageID: .string(item.0.messageID),
-                ])
-            }
-            do {
-                let result = try queue.sendMessageBatch(queueURL: dlq, entries: entries)
-                let ok = Set(result.successful.map(\.id))
-                accepted += chunk.enumerated().filter { ok.contains("m\($0.offset)") }.map(\.element.0)
-                for failure in result.failed {
-                    logger.error("dead-letter queue refused a message; it stays on the queue", metadata: ["failure": "\(failure)"])
-                }
-            } catch {
-                metrics.countQueueError()
-                logger.error("cannot send to the dead-letter queue; the messages stay on the queue", metadata: ["error": "\(error)"])
-            }
-        }
-        return accepted
-    }
-
-    /// Hides messages whose product has no vector yet for a growing delay (the catalog's embedding may lag).
-    private func postpone(_ messages: [SQSMessage]) {
-        guard !messages.isEmpty else { return }
-        let entries = messages.enumerated().map { i, m in
-            SQSVisibilityEntry(id: "m\(i)", receiptHandle: m.receiptHandle,
-                               visibilityTimeout: configuration.productRetryDelay(afterReceive: m.approximateReceiveCount ?? 1))
-        }
-        for (i, m) in messages.enumerated() {
-            logger.info("product has no vector yet; the event is retried later", metadata: [
-                "message_id": "\(m.messageID)", "retry_in_s": "\(entries[i].visibilityTimeout)",
-                "receive_count": "\(m.approximateReceiveCount ?? 0)", "dead_letter_at_receive": "\(configuration.productRetryReceives)",
-            ])
-        }
-        do {
-            for failure in try queue.changeMessageVisibilityBatch(queueURL: configuration.queueURL, entries: entries) {
-                logger.warning("cannot postpone a message; it reappears after the visibility timeout", metadata: ["failure": "\(failure)"])
-            }
-        } catch {
-            metrics.countQueueError()
-            logger.warning("cannot postpone messages; they reappear after the visibility timeout", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Deletes the messages; returns how many entries failed (they are redelivered and skipped as duplicates).
-    private func delete(_ messages: [SQSMessage]) -> Int {
-        var failed = 0
-        for chunk in messages.chunked(into: SQSClient.maxBatchSize) {
-            let entries = chunk.enumerated().map { SQSDeleteEntry(id: "m\($0.offset)", receiptHandle: $0.element.receiptHandle) }
-            do {
-                let failures = try queue.deleteMessageBatch(queueURL: configuration.queueURL, entries: entries)
-                failed += failures.count
-                for failure in failures {
-                    logger.warning("delete failed; the message will be redelivered and skipped as a duplicate",
-                                   metadata: ["failure": "\(failure)"])
-                }
-            } catch {
-                failed += chunk.count
-                metrics.countQueueError()
-                logger.error("DeleteMessageBatch failed; the messages will be redelivered and skipped as duplicates",
-                             metadata: ["error": "\(error)", "messages": "\(chunk.count)"])
-            }
-        }
-        metrics.countDeleteFailures(failed)
-        return failed
-    }
-
-    private func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-    }
-
-    /// Milliseconds to the microsecond, for log lines.
-    private func rounded(_ ms: Double) -> Double { (ms * 1000).rounded() / 1000 }
 }
 
 /// Message attributes of a dead-lettered message.

@@ -3,19 +3,22 @@ import Logging
 import Postgres
 import TowerQueue
 
-/// One worker thread: its own queue client and PostgreSQL connection, looping
-/// long-poll receive → `Pipeline.process` until the daemon stops.
+/// One worker, three threads in a row: a `Receiver` long-polls the next batch, the worker thread applies
+/// batches on its PostgreSQL connection (decode → transaction → commit), and a settling thread does each
+/// committed batch's queue side (`Settler`: dead letters, deletes) with its own queue client. So a
+/// worker's batch cycle is its transaction alone; receive → commit latency is unchanged.
 final class Worker: @unchecked Sendable {
     let index: Int
-    /// The worker's queue client; `interruptReceive()` on it cuts a long poll short at shutdown.
-    let queue: SQSClient
+    /// The receive side; `receiver.interrupt()` cuts a long poll short at shutdown.
+    let receiver: Receiver
+    private let queue: SQSClient
     private let configuration: DaemonConfiguration
     private let model: ModelHolder
     private let metrics: DaemonMetrics
     private let stop: StopSignal
     private let heartbeats: Heartbeats
     private let logger: Logger
-    /// Waits after failed receives or refused batches: 0.5 s doubling to 30 s, with jitter.
+    /// Waits after failed connections or refused batches: 0.5 s doubling to 30 s, with jitter.
     private let backoff = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
 
     init(index: Int, configuration: DaemonConfiguration, model: ModelHolder, metrics: DaemonMetrics, stop: StopSignal,
@@ -29,54 +32,53 @@ final class Worker: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "worker"] = .stringConvertible(index)
         self.logger = logger
+        receiver = try Receiver(configuration: configuration, metrics: metrics, stop: stop, logger: logger,
+                                alive: { [heartbeats, index] in heartbeats.beat(index) })
         queue = try SQSClient(configuration: configuration.sqs)
-        queue.retryObserver = { [logger] retry in
-            metrics.countQueueError()
-            logger.warning("queue request failed, retrying", metadata: [
-                "action": "\(retry.action)", "attempt": .stringConvertible(retry.attempt),
-                "retry_in_ms": .stringConvertible(Int(retry.delay * 1000)), "error": "\(retry.error)",
-            ])
-        }
+        queue.retryObserver = receiver.queue.retryObserver
     }
 
-    /// The loop; returns when the daemon stops.
+    /// The loop; returns when the daemon stops and every received batch was processed.
     func run() {
         guard let connection = connect() else { return }
+        // One request for the next batch per batch: when it reaches its last round trip, or else once it is done.
+        var requested = false
         let pipeline = Pipeline(configuration: configuration, queue: queue, connection: connection, model: model,
-                                metrics: metrics, stop: stop, logger: logger, alive: { [heartbeats, index] in heartbeats.beat(index) })
-        var queueFailures = 0, batchFailures = 0
-        while !stop.isStopping {
+                                metrics: metrics, stop: stop, logger: logger, alive: { [heartbeats, index] in heartbeats.beat(index) },
+                                finishing: { [receiver] in
+                                    if !requested { receiver.requestNext() }
+                                    requested = true
+                                })
+        let receiving = Thread { [receiver] in receiver.run() }
+        receiving.name = "towerd-receiver-\(index)"
+        receiving.start()
+        let settlements = HandOff<Settlement>(), settled = DispatchSemaphore(value: 0)
+        let settling = Thread { [settler = pipeline.settler] in
+            while let settlement = settlements.take() { settler.settle(settlement) }
+            settled.signal()
+        }
+        settling.name = "towerd-settler-\(index)"
+        settling.start()
+        defer {
+            settlements.close()
+            settled.wait()
+        }
+        var batchFailures = 0
+        while let batch = receiver.next() {
             heartbeats.beat(index)
-            let messages: [SQSMessage]
+            requested = false
+            // Batches that never reach the user tower (duplicates, rejections, failures) ask for the next one here.
+            defer { if !requested { receiver.requestNext() } }
             do {
-                messages = try queue.receiveMessages(queueURL: configuration.queueURL, waitTimeSeconds: configuration.receiveWaitSeconds,
-                                                     visibilityTimeout: configuration.visibilityTimeoutSeconds)
-                queueFailures = 0
-            } catch SQSError.interrupted {
-                break
-            } catch {
-                queueFailures += 1
-                metrics.countQueueError()
-                let wait = backoff.delay(forAttempt: queueFailures - 1)
-                logger.error("cannot receive from the queue; backing off", metadata: [
-                    "error": "\(error)", "failures": .stringConvertible(queueFailures), "retry_in_ms": .stringConvertible(Int(wait * 1000)),
-                ])
-                stop.wait(seconds: wait)
-                continue
-            }
-            guard !messages.isEmpty else { continue }
-            let received = ContinuousClock.now
-            heartbeats.beat(index)
-            do {
-                try pipeline.process(messages, receivedAt: received)
+                settlements.put(try pipeline.apply(batch.messages, receivedAt: batch.receivedAt))
                 batchFailures = 0
             } catch PipelineError.stoppedWhileDatabaseUnavailable {
-                logger.warning("\(PipelineError.stoppedWhileDatabaseUnavailable)", metadata: ["messages": .stringConvertible(messages.count)])
+                logger.warning("\(PipelineError.stoppedWhileDatabaseUnavailable)", metadata: ["messages": .stringConvertible(batch.messages.count)])
             } catch {
                 batchFailures += 1
                 let wait = backoff.delay(forAttempt: batchFailures - 1)
                 logger.error("batch left on the queue", metadata: [
-                    "error": "\(error)", "messages": .stringConvertible(messages.count), "retry_in_ms": .stringConvertible(Int(wait * 1000)),
+                    "error": "\(error)", "messages": .stringConvertible(batch.messages.count), "retry_in_ms": .stringConvertible(Int(wait * 1000)),
                 ])
                 stop.wait(seconds: wait)
             }

@@ -11,7 +11,8 @@ struct BenchEncoderCommand: AsyncParsableCommand {
         Encodes generated product texts in the seed's style (`Name | by Merchant | Parent | Category | \
         Subcategory | Color color | tier`, about 27 word pieces) and prints products/s for each batch size \
         and each way of using the cores: one OpenBLAS thread, OpenBLAS threads on all cores, and one \
-        Swift thread per core each encoding a share of the batch with single-threaded OpenBLAS.
+        Swift thread per core, each encoding whole batches with single-threaded OpenBLAS (as `tower catalog \
+        embed` does).
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,27 +30,41 @@ struct BenchEncoderCommand: AsyncParsableCommand {
             let cores = EncoderParallelism.cores
             _ = encoder.embed(Array(texts.prefix(32)))  // warm-up: page in the weights
             for batch in batchSizes.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) where batch > 0 {
-                var modes: [(String, ([String]) -> [[Float]])] = [
-                    ("1 thread", { BLAS.setThreads(1); return encoder.embed($0) }),
-                    ("OpenBLAS \(cores) threads", { BLAS.setThreads(cores); return encoder.embed($0) }),
+                let batches = stride(from: 0, to: texts.count, by: batch).map { Array(texts[$0..<min($0 + batch, texts.count)]) }
+                let modes: [(String, () throws -> Void)] = [
+                    ("1 thread", { BLAS.setThreads(1); for b in batches { _ = encoder.embed(b) } }),
+                    ("OpenBLAS \(cores) threads", { BLAS.setThreads(cores); for b in batches { _ = encoder.embed(b) } }),
+                    ("\(cores) Swift threads", { try EncoderParallelism.embed(encoder, batches: batches) { _, _ in } }),
                 ]
-                if batch > 1 { modes.append(("\(cores) Swift threads", { EncoderParallelism.embed(encoder, $0) })) }
                 for (mode, embed) in modes {
                     let start = Date(), cpuStart = Self.cpuSeconds()
-                    for first in stride(from: 0, to: texts.count, by: batch) {
-                        _ = embed(Array(texts[first..<min(first + batch, texts.count)]))
-                    }
+                    try embed()
                     let seconds = Date().timeIntervalSince(start), cpu = Self.cpuSeconds() - cpuStart
                     let label = "batch \(batch), \(mode):".padding(toLength: 32, withPad: " ", startingAt: 0)
                     print(label + String(format: "%7.1f products/s  (%.2f s wall, %.2f s CPU: %.1f products per CPU-second)",
                                          Double(texts.count) / seconds, seconds, cpu, Double(texts.count) / cpu))
                 }
             }
+            printCeiling(encoder.config, pieces: pieces, cores: cores)
         }
     }
 }
 
 extension BenchEncoderCommand {
+    /// The SGEMM-bound ceiling: the rate of single-threaded OpenBLAS at the FFN's shape for a batch of 32
+    /// (the encoder's largest products), alone and on every core at once, over the texts' FLOPs.
+    func printCeiling(_ config: MiniLMConfig, pieces: [Int], cores: Int) {
+        BLAS.setThreads(1)
+        let m = 32 * (pieces.reduce(0, +) / max(1, pieces.count)), n = config.intermediate, k = config.hidden
+        let one = SGEMMBench.concurrentRate(m: m, n: n, k: k, threads: 1, repeats: 100)
+        let all = SGEMMBench.concurrentRate(m: m, n: n, k: k, threads: cores, repeats: 100)
+        let perProduct = pieces.reduce(0) { $0 + config.forwardFLOPs(tokens: $1) } / Double(max(1, pieces.count))
+        print(String(format: "SGEMM %d×%d·%d×%d, single-threaded OpenBLAS: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads at once",
+                     m, k, k, n, one, all, cores))
+        print(String(format: "one product = %.3f GFLOP → ceiling at that rate with zero other work: %.0f products/s on 1 core, %.0f on %d",
+                     perProduct / 1e9, one * 1e9 / perProduct, all * 1e9 / perProduct, cores))
+    }
+
     /// CPU time used by this process so far (all threads). On a shared machine the wall-clock rate
     /// drops with other load; products per CPU-second shows what the cores themselves deliver.
     static func cpuSeconds() -> Double {

@@ -29,7 +29,7 @@ struct BenchModelCommand: AsyncParsableCommand {
             var rng = SplitMix64(seed: 3)
             for i in parameters.slot(named: "w_o")!.range { parameters.values[i] = 0.05 * rng.nextGaussian() }
             let model = UserTowerModel(parameters: parameters, eventWeights: EventTypes.default.weights, version: "bench")
-            var sgemm = SGEMMBench(size: 1024)
+            var sgemm = SGEMMBench(m: 1024, n: 1024, k: 1024)
             print("user tower: \(config.heads) heads, attention width \(config.attentionDimension), vectors \(config.dimension); "
                   + "rounds of 10 timed forward calls alternate with single-thread 1024×1024×1024 SGEMMs so both see the same machine load")
             for users in [1, batch] {
@@ -54,25 +54,6 @@ struct BenchModelCommand: AsyncParsableCommand {
                              flops / median / 1e3, sgemmBest, 100 * flops / best / 1e3 / sgemmBest))
             }
             if trainEvents > 0 { try benchTraining() }
-        }
-    }
-
-    /// A square single-precision GEMM on one thread; `run()` returns its rate in GFLOP/s.
-    struct SGEMMBench {
-        let a: Matrix, b: Matrix
-        var c: Matrix
-
-        init(size n: Int) {
-            var rng = SplitMix64(seed: 1)
-            a = Matrix(rows: n, cols: n, data: (0..<n * n).map { _ in rng.nextUnit() })
-            b = Matrix(rows: n, cols: n, data: (0..<n * n).map { _ in rng.nextUnit() })
-            c = Matrix(rows: n, cols: n)
-        }
-
-        mutating func run() -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            BLAS.gemm(a, b, into: &c)
-            return 2 * Double(a.rows * a.cols * b.cols) / Double(DispatchTime.now().uptimeNanoseconds - start)
         }
     }
 

@@ -34,10 +34,14 @@ struct CatalogEmbedCommand: AsyncParsableCommand {
             print("\(products.count) active products, \(pending.count) to embed")
             guard !pending.isEmpty else { return }
             let progress = Progress("embedding", total: pending.count, unit: "products")
-            var written = 0
-            for start in stride(from: 0, to: pending.count, by: batchSize) {
-                let batch = pending[start..<min(start + batchSize, pending.count)]
-                let vectors = EncoderParallelism.embed(encoder, batch.map(\.text))
+            var written = 0, start = 0
+            let batches = stride(from: 0, to: pending.count, by: batchSize).lazy.map {
+                pending[$0..<min($0 + batchSize, pending.count)].map(\.text)
+            }
+            // Batches arrive in order; each is written while the next ones are being encoded.
+            try EncoderParallelism.embed(encoder, batches: batches) { texts, vectors in
+                let batch = pending[start..<(start + texts.count)]
+                start += texts.count
                 written += try repository.write(zip(batch, vectors).map { item, vector in
                     EmbeddingRepository.Update(productID: item.id, vector: vector, textHash: item.hash,
                                                priceTier: item.tier?.rawValue, version: versions[item.id]!)

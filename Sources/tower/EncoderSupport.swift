@@ -14,10 +14,12 @@ enum EncoderParallelism {
     /// Cores available to this process.
     static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    /// Embeds one batch with one Swift thread per core, each running single-threaded OpenBLAS on its
-    /// share of the sequences (faster than OpenBLAS threads on these small GEMMs; see docs/text-encoder.md).
-    static func embed(_ encoder: MiniLMEncoder, _ texts: [String]) -> [[Float]] {
+    /// Encodes a stream of batches with one Swift thread per core, each running single-threaded OpenBLAS on
+    /// whole batches (faster than OpenBLAS threads on these small GEMMs; see docs/text-encoder.md), and hands
+    /// every batch's texts and embeddings to `deliver` on the calling thread, in order.
+    static func embed<Batches: Sequence>(_ encoder: MiniLMEncoder, batches: Batches,
+                                         deliver: ([String], [[Float]]) throws -> Void) throws where Batches.Element == [String] {
         BLAS.setThreads(1)
-        return encoder.embed(texts, threads: cores)
+        try encoder.embed(batches: batches, threads: cores, deliver: deliver)
     }
 }

@@ -29,17 +29,15 @@ struct TextEmbedCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let encoder = try global.loadEncoder()
-            var batch: [String] = []
-            func flush() {
-                for vector in EncoderParallelism.embed(encoder, batch) { print(jsonArray(vector)) }
-                batch.removeAll(keepingCapacity: true)
-            }
             let lines = texts.isEmpty ? AnyIterator { readLine(strippingNewline: true) } : AnyIterator(texts.makeIterator())
-            while let text = lines.next() {
-                batch.append(text)
-                if batch.count == batchSize { flush() }
+            let batches = AnyIterator { [batchSize] () -> [String]? in
+                var batch: [String] = []
+                while batch.count < batchSize, let text = lines.next() { batch.append(text) }
+                return batch.isEmpty ? nil : batch
             }
-            if !batch.isEmpty { flush() }
+            try EncoderParallelism.embed(encoder, batches: batches) { _, vectors in
+                for vector in vectors { print(jsonArray(vector)) }
+            }
         }
     }
 }

@@ -34,20 +34,13 @@ final class MiniLMEncoderTests: XCTestCase {
                      "", "short one", String(repeating: "long text ", count: 40)]
         let singles = texts.map { encoder.embed([$0])[0] }
         let batched = encoder.embed(texts)
-        let threaded = encoder.embed(texts, threads: 2)
+        var threaded: [[Float]] = []
+        try encoder.embed(batches: [Array(texts[0..<2]), [texts[2]], Array(texts[3...])], threads: 2) { _, vectors in threaded += vectors }
         for i in texts.indices {
             XCTAssertGreaterThan(VectorOps.cosine(singles[i], batched[i]), 0.99999, "text \(i)")
             XCTAssertGreaterThan(VectorOps.cosine(singles[i], threaded[i]), 0.99999, "text \(i)")
         }
         XCTAssertLessThan(VectorOps.cosine(batched[0], batched[1]), 0.9)
-    }
-
-    func testPartitionBalancesTokensAndKeepsOrder() {
-        XCTAssertEqual(MiniLMEncoder.partition([10, 10, 10, 10], into: 2), [0..<2, 2..<4])
-        XCTAssertEqual(MiniLMEncoder.partition([30, 5, 5, 10, 10], into: 2), [0..<1, 1..<5])
-        XCTAssertEqual(MiniLMEncoder.partition([7], into: 2), [0..<1])
-        XCTAssertEqual(MiniLMEncoder.partition([], into: 2), [])
-        XCTAssertEqual(MiniLMEncoder.partition([1, 1, 1], into: 1), [0..<3])
     }
 
     func testMissingFolderNamesTheSetupCommand() {

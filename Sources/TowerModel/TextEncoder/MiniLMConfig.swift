@@ -13,4 +13,12 @@ public struct MiniLMConfig: Equatable, Sendable {
                                                    intermediate: 1536, maxPositions: 512, layerNormEps: 1e-12)
 
     public var headSize: Int { hidden / heads }
+
+    /// Floating-point operations of one forward pass over a sequence of `tokens` word pieces: per layer and
+    /// token the Q|K|V, attention-output and two FFN products (2·h·(4h + 2f)), plus the `tokens × tokens`
+    /// attention scores and their weighted sum of values (4·tokens·h).
+    public func forwardFLOPs(tokens: Int) -> Double {
+        let h = Double(hidden), f = Double(intermediate), l = Double(tokens)
+        return Double(layers) * (l * 2 * h * (4 * h + 2 * f) + 4 * l * l * h)
+    }
 }

@@ -50,47 +50,12 @@ public final class MiniLMEncoder: Sendable {
         MiniLMForward(weights: weights, scratch: scratch).embed(tokenIDs)
     }
 
-    /// The embeddings of `texts`, with the batch split into `threads` parts of about equal token
-    /// counts, encoded concurrently. Use with `BLAS.setThreads(1)`: one GEMM stream per core
-    /// instead of OpenBLAS threads.
-    public func embed(_ texts: [String], threads: Int) -> [[Float]] {
-        let sequences = texts.map(tokenizer.encode)
-        let parts = Self.partition(sequences.map(\.count), into: threads)
-        guard parts.count > 1 else { return embed(tokenIDs: sequences) }
-        let results = ResultSlots(count: parts.count)
-        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
-            results.set(p, embed(tokenIDs: Array(sequences[parts[p]])))
-        }
-        return results.values.flatMap { $0 }
+    /// Encodes a stream of batches with `threads` concurrent encoders, each taking whole batches, and calls
+    /// `deliver` with every batch and its embeddings on the calling thread, in the stream's order, while
+    /// later batches are still being encoded. Use with `BLAS.setThreads(1)`: one GEMM stream per core
+    /// instead of OpenBLAS threads. When `deliver` throws, encoding stops and the error is rethrown.
+    public func embed<Batches: Sequence>(batches: Batches, threads: Int,
+                                         deliver: ([String], [[Float]]) throws -> Void) throws where Batches.Element == [String] {
+        try OrderedPipeline.run(batches, threads: threads, transform: { [self] in embed($0) }, deliver: deliver)
     }
-
-    /// Contiguous index ranges of about equal total length, at most `parts` of them, none empty.
-    static func partition(_ lengths: [Int], into parts: Int) -> [Range<Int>] {
-        let total = lengths.reduce(0, +)
-        let parts = max(1, min(parts, lengths.count))
-        var ranges: [Range<Int>] = []
-        var start = 0, running = 0
-        for (i, length) in lengths.enumerated() {
-            running += length
-            // Close the current part once it reaches its share of the tokens.
-            if ranges.count < parts - 1, running * parts >= total * (ranges.count + 1) {
-                ranges.append(start..<(i + 1))
-                start = i + 1
-            }
-        }
-        if start < lengths.count { ranges.append(start..<lengths.count) }
-        return ranges
-    }
-}
-
-/// One slot per concurrent part; each part writes only its own slot.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [[[Float]]]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: [], count: count) }
-
-    func set(_ index: Int, _ value: [[Float]]) { lock.withLock { slots[index] = value } }
-
-    var values: [[[Float]]] { lock.withLock { slots } }
 }
