@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "TowerMath", dependencies: ["COpenBLAS"]),
         .target(name: "TowerModel", dependencies: ["TowerMath"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "CZlib"]),
+        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerMath", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig"]),
         .target(name: "TowerWorker", dependencies: [
             "TowerQueue", "TowerStore", "TowerModel", "TowerConfig",

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TowerMath
 
 /// A reproducible random catalog for ranking tests and `tower bench ranking`: `count` products with
 /// random unit vectors and plausible attributes, plus customer vectors drawn the same way.
@@ -26,7 +27,7 @@ public struct SyntheticCatalog: Sendable {
         self.seed = seed
         var rng = SplitMix64(seed: seed)
         let n = Self.fanout
-        let directions = (0..<(n + n * n + n * n * n)).map { _ in Self.unit((0..<dimension).map { _ in rng.gaussian() }) }
+        let directions = (0..<(n + n * n + n * n * n)).map { _ in Self.unit((0..<dimension).map { _ in rng.nextGaussian() }) }
         let w = Self.weights
         clusterCenters = (0..<(n * n * n)).map { c in
             let top = directions[c / (n * n)], sub = directions[n + c / n], leaf = directions[n + n * n + c]
@@ -149,26 +150,5 @@ public struct SyntheticCatalog: Sendable {
             for i in p.indices { p[i] *= scale }
         }
         return v
-    }
-}
-
-/// A small, fast, seedable random generator (SplitMix64), so synthetic data is reproducible.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A standard normal sample (Box–Muller).
-    public mutating func gaussian() -> Float {
-        let u1 = Double(next() >> 11) / Double(1 << 53), u2 = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * log(max(u1, .leastNonzeroMagnitude))).squareRoot() * cos(2 * .pi * u2))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TowerMath
 import TowerModel
 import TowerStore
 
@@ -20,7 +21,7 @@ struct BenchWorkload {
 
     /// Cumulative Zipf probabilities in product-id order (rank r has weight 1/r^s; ranks are a seeded permutation).
     func popularityCDF() -> [Double] {
-        var rng = TowerModel.SplitMix64(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var ranks = Array(1...products)
         ranks.shuffle(using: &rng)
         let weights = ranks.map { 1 / pow(Double($0), zipfExponent) }
@@ -35,12 +36,12 @@ struct BenchWorkload {
     struct EventStream {
         let cdf: [Double]
         let customers: Int
-        var rng: TowerModel.SplitMix64
+        var rng: SplitMix64
 
         init(cdf: [Double], customers: Int, seed: UInt64) {
             self.cdf = cdf
             self.customers = customers
-            rng = TowerModel.SplitMix64(seed: seed)
+            rng = SplitMix64(seed: seed)
         }
 
         mutating func product() -> Int {
@@ -69,7 +70,7 @@ struct BenchWorkload {
     /// Creates the schema and loads the products (vectors and popularity) into an empty database.
     func loadCatalog(_ connection: PostgresConnection) throws {
         try Migrator(connection).migrate()
-        var rng = TowerModel.SplitMix64(seed: seed ^ 0xC0FFEE)
+        var rng = SplitMix64(seed: seed ^ 0xC0FFEE)
         let cdf = popularityCDF()
         try connection.copyIn("COPY products (product_id, name, embedding, popularity) FROM STDIN") { write in
             var vector = [Float](repeating: 0, count: Self.dimension)

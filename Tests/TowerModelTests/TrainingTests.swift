@@ -1,3 +1,4 @@
+import TowerMath
 import XCTest
 @testable import TowerModel
 

@@ -1,4 +1,5 @@
 import Foundation
+import TowerMath
 import XCTest
 @testable import TowerModel
 

@@ -1,3 +1,5 @@
+import Foundation
+import TowerMath
 @testable import TowerModel
 
 /// Small random models and batches for the user tower tests.
@@ -30,5 +32,3 @@ enum UserTowerFixture {
                               ages: [100, 2_000, 7_000, 50, 900, 3_000, 4_000, 10_000, 30])
     }
 }
-
-import Foundation

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TowerMath
 import TowerRanking
 import TowerStore
 import TowerTestSupport
@@ -42,7 +43,7 @@ final class RankingFixture {
     }
 
     func randomUnitVector() -> [Float] {
-        let v = (0..<384).map { _ in rng.gaussian() }
+        let v = (0..<384).map { _ in rng.nextGaussian() }
         let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return v.map { $0 / norm }
     }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TowerMath
 import TowerModel
 import TowerTestSupport
 import XCTest

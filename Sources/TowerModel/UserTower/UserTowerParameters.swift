@@ -1,4 +1,5 @@
 import Foundation
+import TowerMath
 
 /// Every trainable tensor of the user tower, in one flat Float32 buffer with named slices,
 /// so optimisers, gradients and finite-difference checks treat the model as one vector.
