@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import TowerConfig
+import TowerJSON
 
 /// An SQS client speaking the JSON 1.0 protocol over one kept-alive libcurl handle, with requests
 /// signed by libcurl's AWS SigV4 (`CURLOPT_AWS_SIGV4`).
@@ -173,11 +174,11 @@ public final class SQSClient: @unchecked Sendable {
             do {
                 let response = try send(action, headers: headers, body: body, queue: queue,
                                         timeout: configuration.requestTimeout + extraTime, interruptible: interruptible)
-                guard !response.body.isEmpty else { return .object([]) }
+                guard !response.body.isEmpty else { return .object([:]) }
                 do {
                     return try JSONValue.parse(response.body)
                 } catch {
-                    throw SQSError.malformedResponse(action: action, detail: error.description)
+                    throw SQSError.malformedResponse(action: action, detail: "\(error)")
                 }
             } catch let error as SQSError where error.isRetryable && attempt < configuration.retry.maxAttempts {
                 let delay = configuration.retry.delay(beforeRetry: attempt, using: &random)

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import TowerJSON
 
 /// Turns failed exchanges into `SQSError`, independent of how each SQS-compatible server spells errors.
 enum SQSResponseError {

@@ -1,4 +1,5 @@
 import Foundation
+import TowerJSON
 
 // The SQS JSON 1.0 wire format: request bodies written with `JSONWriter`, answers read from `JSONValue`
 // (field names as AWS spells them). Hand-written rather than Codable: this is the daemon's hot path.

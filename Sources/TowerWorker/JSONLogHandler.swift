@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TowerConfig
+import TowerJSON
 import TowerQueue
 
 /// A swift-log handler writing one JSON object per line:

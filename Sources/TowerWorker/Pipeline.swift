@@ -26,6 +26,8 @@ public struct BatchSummary: Sendable, Equatable {
     public var customers = 0
     /// Entries DeleteMessageBatch did not delete (they come back and are skipped as duplicates).
     public var deleteFailures = 0
+    /// Receive → the worker starting on the batch (it waits while the worker finishes the previous one).
+    public var waitMilliseconds = 0.0
     /// Receive → commit.
     public var commitMilliseconds = 0.0
     /// Of that, running the user tower.
@@ -107,6 +109,7 @@ public final class Pipeline {
     public func apply(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> Settlement {
         var summary = BatchSummary()
         summary.messages = messages.count
+        summary.waitMilliseconds = milliseconds(since: receivedAt)
         var batch = decode(messages)
 
         let (result, refused) = try apply(batch.events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds)

@@ -47,6 +47,7 @@ public final class Settler: @unchecked Sendable {
             "messages": .stringConvertible(summary.messages), "applied": .stringConvertible(summary.applied),
             "duplicates": .stringConvertible(summary.duplicates), "rejected": .stringConvertible(summary.rejected),
             "deferred": .stringConvertible(summary.deferred), "customers": .stringConvertible(summary.customers),
+            "wait_ms": .stringConvertible(rounded(summary.waitMilliseconds)),
             "duration_ms": .stringConvertible(rounded(summary.commitMilliseconds)),
             "encode_ms": .stringConvertible(rounded(summary.encodeMilliseconds)),
             "total_ms": .stringConvertible(rounded(summary.totalMilliseconds)),

@@ -1,5 +1,6 @@
 import Foundation
 import TowerConfig
+import TowerJSON
 import TowerStore
 import XCTest
 

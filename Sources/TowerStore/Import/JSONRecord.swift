@@ -1,4 +1,5 @@
 import Foundation
+import TowerJSON
 
 /// The members of one JSON object line, with typed, validating accessors. `null` counts as absent.
 public struct JSONRecord {

@@ -1,3 +1,4 @@
+import TowerJSON
 /// Why one input line was rejected. Descriptions name the field and say what was expected.
 public enum RecordError: Error, Equatable, CustomStringConvertible {
     case malformedJSON(JSONSyntaxError)

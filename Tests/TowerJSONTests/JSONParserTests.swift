@@ -1,4 +1,4 @@
-import TowerStore
+import TowerJSON
 import XCTest
 
 final class JSONParserTests: XCTestCase {

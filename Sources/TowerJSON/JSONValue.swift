@@ -10,6 +10,33 @@ public enum JSONValue: Equatable, Sendable {
     /// Object members; when a key repeats, the last one wins.
     case object([String: JSONValue])
 
+    /// The member `key` of an object; nil for other kinds and missing members.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+
+    /// An object whose values are all strings, as a dictionary.
+    public var stringMap: [String: String]? {
+        guard case .object(let members) = self else { return nil }
+        var map: [String: String] = [:]
+        map.reserveCapacity(members.count)
+        for (key, value) in members {
+            guard let s = value.string else { return nil }
+            map[key] = s
+        }
+        return map
+    }
+
+    /// Parses one complete JSON text (`JSONParser`); throws `JSONSyntaxError`.
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try JSONParser.parse($0) }
+    }
+
     /// A short name of the value's kind, for error messages.
     public var kind: String {
         switch self {
