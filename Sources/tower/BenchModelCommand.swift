@@ -9,10 +9,10 @@ struct BenchModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Benchmark the user tower forward pass and training.",
         discussion: """
-        Measures this machine's single-thread SGEMM rate, then the user tower's forward pass for one user and for
-        a batch of users (20 interactions each, default configuration, one OpenBLAS thread as in towerd):
-        microseconds per call and achieved GFLOP/s of its matrix products, as a share of the SGEMM rate. Then
-        trains one epoch on a generated event log and reports samples/s (wall clock and per CPU-second, since
+        Measures this machine's single-thread SGEMM rate, then the user tower's forward pass for one user and for \
+        a batch of users (20 interactions each, default configuration, one OpenBLAS thread as in towerd): \
+        microseconds per call and achieved GFLOP/s of its matrix products, as a share of the SGEMM rate. Then \
+        trains one epoch on a generated event log and reports samples/s (wall clock and per CPU-second, since \
         the machine may be shared). Nothing touches the database.
         """)
 

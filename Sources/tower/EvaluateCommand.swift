@@ -9,11 +9,11 @@ struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Evaluate models offline on a temporal split of the event log.",
         discussion: """
-        Test events are those at or after --split-at (default: the time at which 90% of logged events precede).
-        For each, the history is the customer's interactions strictly before it inside --window (at most 20;
-        events sharing its timestamp are never history), every active product is ranked, and the rank of the
-        true product is scored; equal scores rank by product id. Events without history are ranked by popularity
-        for every model. Models: tower (--model), default (untrained), popularity (event-weighted train-period
+        Test events are those at or after --split-at (default: the time at which 90% of logged events precede). \
+        For each, the history is the customer's interactions strictly before it inside --window (at most 20; \
+        events sharing its timestamp are never history), every active product is ranked, and the rank of the \
+        true product is scored; equal scores rank by product id. Events without history are ranked by popularity \
+        for every model. Models: tower (--model), default (untrained), popularity (event-weighted train-period \
         counts), history_mean (plain mean of the history's vectors). See docs/model.md.
         """)
 

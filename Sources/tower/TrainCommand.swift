@@ -10,12 +10,12 @@ struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the user tower on the event log.",
         discussion: """
-        Reads the events before --until (default: the time at which 90% of logged events precede). Each event
-        with a non-empty history is a sample: its history is what the daemon would have seen at that moment
-        (the 20 most recent earlier interactions inside --window); its product is the positive. Adam on
-        mini-batches with a fixed seed; the most recent 10% of samples are the validation split (early stopping
-        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH). Then: `tower evaluate`,
-        reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors.
+        Reads the events before --until (default: the time at which 90% of logged events precede). Each event \
+        with a non-empty history is a sample: its history is what the daemon would have seen at that moment \
+        (the 20 most recent earlier interactions inside --window); its product is the positive. Adam on \
+        mini-batches with a fixed seed; the most recent 10% of samples are the validation split (early stopping \
+        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH). Then: `tower evaluate`, \
+        reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors. \
         See docs/model.md.
         """)
 

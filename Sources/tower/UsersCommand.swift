@@ -15,12 +15,12 @@ struct UsersRefreshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refresh", abstract: "Publish the model's item vectors and recompute every user vector.",
         discussion: """
-        Run after `tower train` (and after reloading towerd with SIGHUP). First writes each product's served vector
-        (products.embedding) from the model's item side: the text vector plus the learned residual, or the text
-        vector alone for products the model has no residual for. Then recomputes the vector of every customer with
-        a stored vector or stored interactions from the recent interactions inside TOWER_WINDOW, batched through
-        the daemon's inference path and under the daemon's per-customer locks, so it is safe while towerd runs.
-        Customers whose window is empty lose their stored vector (ranking falls back to popularity) unless
+        Run after `tower train` (and after reloading towerd with SIGHUP). First writes each product's served vector \
+        (products.embedding) from the model's item side: the text vector plus the learned residual, or the text \
+        vector alone for products the model has no residual for. Then recomputes the vector of every customer with \
+        a stored vector or stored interactions from the recent interactions inside TOWER_WINDOW, batched through \
+        the daemon's inference path and under the daemon's per-customer locks, so it is safe while towerd runs. \
+        Customers whose window is empty lose their stored vector (ranking falls back to popularity) unless \
         --keep-stale is given. The model is TOWER_MODEL_PATH, or the untrained default when that file is missing.
         """)
 
