@@ -18,7 +18,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "The model scored as `tower` (default: TOWER_MODEL_PATH).") var model: String?
+    @Option(help: "The model scored as `tower` (default: TOWER_MODEL_PATH; without that file only the baselines are scored).") var model: String?
     @Option(help: "Test events are those at or after this time (ISO 8601). Default: the time at which 90% of logged events precede.")
     var splitAt: String?
     @Option(help: "Recent-interaction window of the histories (default: TOWER_WINDOW, 2d).") var window: String?
@@ -32,8 +32,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             let settings = try global.settings()
             BLAS.setThreads(max(1, threads))
             let path = model ?? settings.modelPath
-            guard FileManager.default.fileExists(atPath: path) else { throw ModelDataError.noModel(path: path) }
-            let tower = try UserTowerModel.load(path: path, eventWeights: settings.eventTypes.weights)
+            var tower: UserTowerModel?
+            if FileManager.default.fileExists(atPath: path) {
+                tower = try UserTowerModel.load(path: path, eventWeights: settings.eventTypes.weights)
+            } else if model != nil {
+                throw ModelDataError.noModel(path: path)
+            } else {
+                printError("no model at \(path): scoring the baselines only (train one with `tower train`)")
+            }
             let repository = EventLogRepository(try global.connect())
             let windowSeconds = try ModelDataSupport.window(window, settings)
             let split = try ModelDataSupport.splitTime(splitAt, repository)
@@ -44,7 +50,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             let all = evaluator.evaluate(tower: tower, events: evaluator.testEvents)
             let newItems = newItemsOnly ? evaluator.evaluate(tower: tower, events: evaluator.newItemTestEvents) : nil
             let result = EvaluationReport(splitAt: ModelDataSupport.iso(split), windowSeconds: windowSeconds,
-                                          towerVersion: tower.version, all: all, newItems: newItems)
+                                          towerVersion: tower?.version, all: all, newItems: newItems)
             if let report {
                 do { try result.html().write(toFile: report, atomically: true, encoding: .utf8) } catch {
                     throw ValidationError("cannot write \(report): \(error.localizedDescription)")

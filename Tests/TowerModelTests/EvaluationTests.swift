@@ -61,6 +61,21 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(byName["tower"]!.metrics.mrr, byName["default"]!.metrics.mrr, accuracy: 1e-12, "an untrained tower is the default")
     }
 
+    func testWithoutATrainedModelOnlyTheBaselinesAreScoredAndReported() {
+        let catalog = TrainingEventLogTests.catalog([1, 2])
+        let events = [
+            LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
+            LoggedEvent(customerID: 1, productID: 2, eventName: "view", time: 5_000_000),
+        ]
+        let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 60)
+        let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 5_000_000, eventWeights: ["view": 1])
+        let result = evaluator.evaluate(tower: nil, events: evaluator.testEvents)
+        XCTAssertEqual(result.models.map(\.name), ["default", "popularity", "history_mean"])
+        let report = EvaluationReport(splitAt: "1970-01-01T00:00:05Z", windowSeconds: 60, towerVersion: nil, all: result, newItems: nil)
+        XCTAssertTrue(report.table().contains("no trained model: baselines only"), report.table())
+        XCTAssertFalse(report.json().contains("\"tower\""), report.json())
+    }
+
     func testNewItemsOnlyExcludesRepeats() {
         let s: Int64 = 1_000_000
         let catalog = TrainingEventLogTests.catalog([1, 2])

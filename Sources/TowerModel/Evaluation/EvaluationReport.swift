@@ -5,12 +5,13 @@ public struct EvaluationReport: Sendable {
     /// The split time as ISO 8601 UTC.
     public var splitAt: String
     public var windowSeconds: Double
-    public var towerVersion: String
+    /// The trained model's version; nil when only the baselines were scored.
+    public var towerVersion: String?
     public var all: EvaluationSet
     /// The `--new-items-only` subset, when asked for.
     public var newItems: EvaluationSet?
 
-    public init(splitAt: String, windowSeconds: Double, towerVersion: String, all: EvaluationSet, newItems: EvaluationSet?) {
+    public init(splitAt: String, windowSeconds: Double, towerVersion: String?, all: EvaluationSet, newItems: EvaluationSet?) {
         self.splitAt = splitAt
         self.windowSeconds = windowSeconds
         self.towerVersion = towerVersion
@@ -31,9 +32,11 @@ public struct EvaluationReport: Sendable {
         return out + "}"
     }
 
+    static let baselinesOnly = "no trained model: baselines only"
+
     /// A plain-text table per evaluated set.
     public func table() -> String {
-        var lines = ["split at \(splitAt), window \(Self.duration(windowSeconds)), tower model \(towerVersion)"]
+        var lines = ["split at \(splitAt), window \(Self.duration(windowSeconds)), " + (towerVersion.map { "tower model \($0)" } ?? Self.baselinesOnly)]
         for (title, set) in [("all test events", all)] + (newItems.map { [("new items only", $0)] } ?? []) {
             lines.append("")
             lines.append("\(title): \(set.testEvents) events (\(set.withoutHistory) without history, ranked by popularity)")
@@ -88,7 +91,7 @@ public struct EvaluationReport: Sendable {
             return t + "</table>"
         }
         var body = "<h1>Tower offline evaluation</h1><p>Split at \(Self.escape(splitAt)), window \(Self.duration(windowSeconds)), "
-            + "tower model <code>\(Self.escape(towerVersion))</code>.</p>"
+            + (towerVersion.map { "tower model <code>\(Self.escape($0))</code>" } ?? Self.baselinesOnly) + ".</p>"
         for (title, set) in [("All test events", all)] + (newItems.map { [("New items only", $0)] } ?? []) {
             body += "<h2>\(title): \(set.testEvents) events</h2><p>\(set.withoutHistory) events had no history and are ranked by popularity for every model.</p>"
             body += table(set) + "<h3>Recall@K</h3>" + chart(set)

@@ -66,18 +66,18 @@ public struct Evaluator {
         return result.sorted()
     }
 
-    /// Scores `tower`, `default`, `popularity` and `history_mean` on `events`.
-    public func evaluate(tower: UserTowerModel, events: [Int]) -> EvaluationSet {
+    /// Scores `tower` (when given), `default`, `popularity` and `history_mean` on `events`.
+    public func evaluate(tower: UserTowerModel?, events: [Int]) -> EvaluationSet {
         let untrained = UserTowerModel.untrained(eventWeights: eventWeights, dimension: catalog.dimension)
         let popularity = popularityScores(weightedBy: untrained)
         let popular = popularityRanking(popularity)
         let text = catalog.vectors
-        let towerItems = itemVectors(of: tower)
         let withHistory = events.filter { !log.history(of: $0).isEmpty }
-        var sets: [ModelEvaluation] = [
-            score("tower", events: events, popular: popular, items: towerItems) { tower.encode($0) },
-            score("default", events: events, popular: popular, items: text) { untrained.encode($0) },
-        ]
+        var sets: [ModelEvaluation] = []
+        if let tower {
+            sets.append(score("tower", events: events, popular: popular, items: itemVectors(of: tower)) { tower.encode($0) })
+        }
+        sets.append(score("default", events: events, popular: popular, items: text) { untrained.encode($0) })
         var pop = RankingMetrics()
         for e in events { pop.add(rank: popular.rank[Int(log.products[e])], top: popular.top) }
         sets.append(ModelEvaluation(name: "popularity", metrics: pop, candidates: popular.candidates))
