@@ -26,10 +26,16 @@ step "Schema and demo sample"
 tower migrate
 tower catalog import deploy/sample/products.jsonl
 tower catalog embed
-tower events import deploy/sample/events.jsonl
+# The event log has no natural key, so importing the sample twice would append it twice: only into an empty log.
+if tower status --json | grep -q '"events": 0,'; then
+    tower events import deploy/sample/events.jsonl
+else
+    echo "the event log already holds events: the sample is not imported again"
+fi
 tower status
 
-CUSTOMER="${DEMO_CUSTOMER:-900001}"
+# A customer id no earlier run used (sample customers are below 10,000), so the first page is the fallback.
+CUSTOMER="${DEMO_CUSTOMER:-$((900000 + $(date +%s) % 99999))}"
 step "Recommendations for new customer $CUSTOMER (no vector yet: popularity fallback)"
 tower recommend --customer "$CUSTOMER" --per-page 5
 
@@ -48,8 +54,10 @@ for p in $PRODUCTS; do
 done
 tower send --customer "$CUSTOMER" --product "$(echo "$PRODUCTS" | head -1)" --event product_added_to_cart
 
+# Wait until towerd has applied all four events (at most 10 s).
 for _ in $(seq 1 50); do
-    tower user show --customer "$CUSTOMER" --json >/dev/null 2>&1 && break
+    applied=$(tower user show --customer "$CUSTOMER" --json 2>/dev/null | grep -c '"event_id"' || true)
+    [ "${applied:-0}" -ge 4 ] && break
     sleep 0.2
 done
 
