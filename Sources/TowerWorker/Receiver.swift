@@ -11,9 +11,9 @@ struct ReceivedBatch {
 
 /// A worker's receive side, on its own thread and queue client. The worker asks for its next batch when
 /// the current one reaches its last database round trip (`requestNext()`), so the receive's round trip
-/// overlaps the commit and the delete instead of following them, and the received batch barely waits:
-/// the worker's throughput rises without adding queueing latency. A worker has at most two batches in
-/// flight (finishing one, receiving the next).
+/// overlaps the commit instead of following it, and the received batch barely waits: the worker's
+/// throughput rises without adding queueing latency. With the settler, a worker has at most three
+/// batches in flight (one being received, one applied, one settled).
 final class Receiver: @unchecked Sendable {
     /// The receiver's queue client.
     let queue: SQSClient
