@@ -75,14 +75,26 @@ final class BenchDaemons: @unchecked Sendable {
     /// Waits until `total` messages were processed.
     func waitUntilConsumed(_ total: Int, timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while consumed < total {
+        var seen = consumed, lastProgress = Date()
+        while seen < total {
             if let dead = processes.first(where: { !$0.isRunning }) {
                 throw BenchError.daemon("towerd exited with status \(dead.terminationStatus): \(lock.withLock { errors.joined(separator: "; ") })")
             }
-            guard Date() < deadline else { throw BenchError.daemon("only \(consumed) of \(total) events processed within \(Int(timeout)) s") }
+            guard Date() < deadline else { throw BenchError.daemon("only \(seen) of \(total) events processed within \(Int(timeout)) s") }
+            // A daemon that stopped making progress (every batch failing, database unreachable) ends the run early.
+            guard Date().timeIntervalSince(lastProgress) < Self.stallSeconds else {
+                let recent = lock.withLock { errors.suffix(3).joined(separator: "; ") }
+                throw BenchError.daemon("no event processed for \(Int(Self.stallSeconds)) s (\(seen) of \(total))"
+                                        + (recent.isEmpty ? "" : "; its last errors: \(recent)"))
+            }
             Thread.sleep(forTimeInterval: 0.05)
+            let now = consumed
+            if now != seen { seen = now; lastProgress = Date() }
         }
     }
+
+    /// How long the daemons may go without processing an event before the run is abandoned.
+    static let stallSeconds = 60.0
 
     /// CPU seconds (user + system) the daemons used so far.
     var cpuSeconds: Double { processes.reduce(0) { $0 + BenchCPU.seconds(pid: $1.processIdentifier) } }
