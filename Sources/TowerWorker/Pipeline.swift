@@ -72,8 +72,9 @@ public final class Pipeline {
     private let logger: Logger
     /// Called while the database is retried, to show the worker is alive.
     private let alive: () -> Void
-    /// Called when a batch's histories are read and only the user tower, the commit and the delete remain:
-    /// the worker's cue to receive its next batch meanwhile.
+    /// Called once per batch `apply` handles: when its histories are read and only the user tower, the commit
+    /// and the delete remain, or, for a batch that never gets there (all duplicates or rejected, a failure),
+    /// when `apply` returns. The worker's cue to receive its next batch meanwhile.
     private let finishing: () -> Void
     private let databaseRetry = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.1, maxDelay: 2)
     /// The queue side of every batch; may run on another thread than `apply` (one batch at a time).
@@ -107,12 +108,15 @@ public final class Pipeline {
     /// connection only. What remains (dead letters, postponements, deletes) is the returned settlement's.
     /// - Throws: `PipelineError` when the batch was left on the queue.
     public func apply(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> Settlement {
+        var cued = false
+        let cue = { if !cued { cued = true; self.finishing() } }
+        defer { cue() }
         var summary = BatchSummary()
         summary.messages = messages.count
         summary.waitMilliseconds = milliseconds(since: receivedAt)
         var batch = decode(messages)
 
-        let (result, refused) = try apply(batch.events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds)
+        let (result, refused) = try apply(batch.events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds, historiesRead: cue)
         summary.commitMilliseconds = milliseconds(since: receivedAt)
         metrics.observeBatch(seconds: summary.commitMilliseconds / 1000)
 
@@ -178,16 +182,17 @@ public final class Pipeline {
 
     /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23),
     /// applies the events one by one so the others still go through, and returns the refused ones.
-    private func apply(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double)
+    private func apply(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double,
+                       historiesRead: () -> Void)
         throws -> (BatchResult, refused: [(String, PostgresError)]) {
         do {
-            return (try applyRetrying(events, receivedAt: receivedAt, encodeTime: &encodeTime), [])
+            return (try applyRetrying(events, receivedAt: receivedAt, encodeTime: &encodeTime, historiesRead: historiesRead), [])
         } catch let error as PostgresError where error.isDataError {
             var merged = BatchResult()
             var refused: [(String, PostgresError)] = []
             for event in events {
                 do {
-                    let one = try applyRetrying([event], receivedAt: receivedAt, encodeTime: &encodeTime)
+                    let one = try applyRetrying([event], receivedAt: receivedAt, encodeTime: &encodeTime, historiesRead: historiesRead)
                     merged.outcomes.merge(one.outcomes) { a, _ in a }
                     merged.updatedCustomers += one.updatedCustomers
                     merged.prunedInteractions += one.prunedInteractions
@@ -201,7 +206,8 @@ public final class Pipeline {
 
     /// One transaction, re-run after transient failures (connection lost, server restarting, deadlock) with
     /// backoff, until it commits, a stop is requested, or the batch's visibility timeout runs out.
-    private func applyRetrying(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double) throws -> BatchResult {
+    private func applyRetrying(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double,
+                               historiesRead: () -> Void) throws -> BatchResult {
         let encoder = model.current
         let window = configuration.settings.windowSeconds
         let visibility = configuration.visibilityTimeoutSeconds
@@ -220,7 +226,7 @@ public final class Pipeline {
                     if ContinuousClock.now - receivedAt > .seconds(visibility) { throw PipelineError.visibilityExpired(seconds: visibility) }
                 }
                 return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version) { histories in
-                    finishing()
+                    historiesRead()
                     let started = ContinuousClock.now
                     defer { encodeTime += milliseconds(since: started) }
                     return encoder.encode(histories.map { history in

@@ -38,14 +38,7 @@ final class Receiver: @unchecked Sendable {
         self.stop = stop
         self.logger = logger
         self.alive = alive
-        queue = try SQSClient(configuration: configuration.sqs)
-        queue.retryObserver = { [logger] retry in
-            metrics.countQueueError()
-            logger.warning("queue request failed, retrying", metadata: [
-                "action": "\(retry.action)", "attempt": .stringConvertible(retry.attempt),
-                "retry_in_ms": .stringConvertible(Int(retry.delay * 1000)), "error": "\(retry.error)",
-            ])
-        }
+        queue = try SQSClient.observed(configuration, metrics: metrics, logger: logger)
     }
 
     /// The receive loop, until the daemon stops; then closes the hand-off.
@@ -97,4 +90,19 @@ final class Receiver: @unchecked Sendable {
 
     /// The next received batch, waiting for one; nil once the receiver has stopped and nothing waits.
     func next() -> ReceivedBatch? { batches.take() }
+}
+
+extension SQSClient {
+    /// A queue client for one of a worker's threads; each retry is counted and logged.
+    static func observed(_ configuration: DaemonConfiguration, metrics: DaemonMetrics, logger: Logger) throws -> SQSClient {
+        let client = try SQSClient(configuration: configuration.sqs)
+        client.retryObserver = { [logger] retry in
+            metrics.countQueueError()
+            logger.warning("queue request failed, retrying", metadata: [
+                "action": "\(retry.action)", "attempt": .stringConvertible(retry.attempt),
+                "retry_in_ms": .stringConvertible(Int(retry.delay * 1000)), "error": "\(retry.error)",
+            ])
+        }
+        return client
+    }
 }

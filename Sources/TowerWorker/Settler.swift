@@ -12,7 +12,9 @@ public struct Settlement: Sendable {
     /// Products without a vector yet: hide for a while, then retry.
     public var deferred: [SQSMessage]
     /// Rejected messages, the reason, and every receipt of the message (deleted once the DLQ has it).
-    public var rejected: [(message: SQSMessage, reason: RejectionReason, receipts: [SQSMessage])]
+    public var rejected: [Rejection]
+
+    public typealias Rejection = (message: SQSMessage, reason: RejectionReason, receipts: [SQSMessage])
 }
 
 /// The queue side of a worker's batches: dead-letters the rejected messages, postpones the deferred ones,
@@ -36,10 +38,7 @@ public final class Settler: @unchecked Sendable {
     @discardableResult
     public func settle(_ settlement: Settlement) -> BatchSummary {
         var summary = settlement.summary
-        var done = settlement.done
-        for message in deadLetter(settlement.rejected.map { ($0.message, $0.reason) }) {
-            done += settlement.rejected.first { $0.message.messageID == message.messageID }!.receipts
-        }
+        let done = settlement.done + deadLetter(settlement.rejected).flatMap(\.receipts)
         postpone(settlement.deferred)
         summary.deleteFailures = delete(done)
         summary.totalMilliseconds = milliseconds(since: settlement.receivedAt)
@@ -56,10 +55,10 @@ public final class Settler: @unchecked Sendable {
     }
 
     /// Logs each rejection and sends the messages to the DLQ with the reason as attributes. Returns the
-    /// messages that may be deleted: those the DLQ accepted (none without a DLQ).
-    private func deadLetter(_ rejected: [(SQSMessage, RejectionReason)]) -> [SQSMessage] {
+    /// rejections that may be deleted: those the DLQ accepted (none without a DLQ).
+    private func deadLetter(_ rejected: [Settlement.Rejection]) -> [Settlement.Rejection] {
         guard !rejected.isEmpty else { return [] }
-        for (message, reason) in rejected {
+        for (message, reason, _) in rejected {
             metrics.countRejected(reason: reason.code)
             logger.warning("message rejected", metadata: [
                 "message_id": "\(message.messageID)", "reason": "\(reason.code)", "detail": "\(reason.description)",
@@ -68,19 +67,19 @@ public final class Settler: @unchecked Sendable {
             ])
         }
         guard let dlq = configuration.deadLetterQueueURL else { return [] }
-        var accepted: [SQSMessage] = []
+        var accepted: [Settlement.Rejection] = []
         for chunk in rejected.chunked(into: SQSClient.maxBatchSize) {
             let entries = chunk.enumerated().map { i, item in
-                SQSSendEntry(id: "m\(i)", body: item.0.body, messageAttributes: [
-                    DeadLetterAttributes.reason: .string(item.1.code),
-                    DeadLetterAttributes.detail: .string(String(item.1.description.prefix(1024))),
-                    DeadLetterAttributes.sourceMessageID: .string(item.0.messageID),
+                SQSSendEntry(id: "m\(i)", body: item.message.body, messageAttributes: [
+                    DeadLetterAttributes.reason: .string(item.reason.code),
+                    DeadLetterAttributes.detail: .string(String(item.reason.description.prefix(1024))),
+                    DeadLetterAttributes.sourceMessageID: .string(item.message.messageID),
                 ])
             }
             do {
                 let result = try queue.sendMessageBatch(queueURL: dlq, entries: entries)
                 let ok = Set(result.successful.map(\.id))
-                accepted += chunk.enumerated().filter { ok.contains("m\($0.offset)") }.map(\.element.0)
+                accepted += chunk.enumerated().filter { ok.contains("m\($0.offset)") }.map(\.element)
                 for failure in result.failed {
                     logger.error("dead-letter queue refused a message; it stays on the queue", metadata: ["failure": "\(failure)"])
                 }

@@ -34,21 +34,15 @@ final class Worker: @unchecked Sendable {
         self.logger = logger
         receiver = try Receiver(configuration: configuration, metrics: metrics, stop: stop, logger: logger,
                                 alive: { [heartbeats, index] in heartbeats.beat(index) })
-        queue = try SQSClient(configuration: configuration.sqs)
-        queue.retryObserver = receiver.queue.retryObserver
+        queue = try SQSClient.observed(configuration, metrics: metrics, logger: logger)
     }
 
     /// The loop; returns when the daemon stops and every received batch was processed.
     func run() {
         guard let connection = connect() else { return }
-        // One request for the next batch per batch: when it reaches its last round trip, or else once it is done.
-        var requested = false
         let pipeline = Pipeline(configuration: configuration, queue: queue, connection: connection, model: model,
                                 metrics: metrics, stop: stop, logger: logger, alive: { [heartbeats, index] in heartbeats.beat(index) },
-                                finishing: { [receiver] in
-                                    if !requested { receiver.requestNext() }
-                                    requested = true
-                                })
+                                finishing: { [receiver] in receiver.requestNext() })
         let receiving = Thread { [receiver] in receiver.run() }
         receiving.name = "towerd-receiver-\(index)"
         receiving.start()
@@ -66,9 +60,6 @@ final class Worker: @unchecked Sendable {
         var batchFailures = 0
         while let batch = receiver.next() {
             heartbeats.beat(index)
-            requested = false
-            // Batches that never reach the user tower (duplicates, rejections, failures) ask for the next one here.
-            defer { if !requested { receiver.requestNext() } }
             do {
                 settlements.put(try pipeline.apply(batch.messages, receivedAt: batch.receivedAt))
                 batchFailures = 0

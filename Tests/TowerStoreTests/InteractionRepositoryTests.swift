@@ -4,24 +4,15 @@ import TowerStore
 import TowerTestSupport
 import XCTest
 
-final class InteractionRepositoryTests: XCTestCase {
-    private var db: ScratchDatabase!
-    private var connection: PostgresConnection!
+final class InteractionRepositoryTests: StoreTestCase {
     private let now = Date(timeIntervalSince1970: 1_750_000_000)
     private let window: TimeInterval = 2 * 86_400
 
     override func setUpWithError() throws {
-        db = try ScratchDatabase(name)
-        connection = try db.connect()
-        try Migrator(connection).migrate(readOnlyRole: nil)
+        try super.setUpWithError()
         // Products 1…5 with one-hot-ish vectors; 6 exists without a vector; 7 does not exist.
         for id in 1...5 { try insertProduct(id, vector: Self.vector(id)) }
         try connection.execute("INSERT INTO products (product_id, name) VALUES (6, 'no vector yet')")
-    }
-
-    override func tearDown() {
-        connection = nil
-        db?.drop()
     }
 
     static func vector(_ seed: Int) -> [Float] {
@@ -59,7 +50,6 @@ final class InteractionRepositoryTests: XCTestCase {
                                                     encode: encoder.encode)
     }
 
-    private func count(_ sql: String) throws -> Int { try connection.query(sql)[0].decode(0) }
 
     func testAppliesABatchAndStoresTheEncodersOutput() throws {
         let encoder = RecordingEncoder()

@@ -4,25 +4,16 @@ import TowerStore
 import TowerTestSupport
 import XCTest
 
-final class UserRefreshRepositoryTests: XCTestCase {
-    private var db: ScratchDatabase!
-    private var connection: PostgresConnection!
+final class UserRefreshRepositoryTests: StoreTestCase {
     private let now = Date(timeIntervalSince1970: 1_750_000_000)
     private let window: TimeInterval = 2 * 86_400
 
     override func setUpWithError() throws {
-        db = try ScratchDatabase(name)
-        connection = try db.connect()
-        try Migrator(connection).migrate(readOnlyRole: nil)
+        try super.setUpWithError()
         for id in 1...3 {
             try connection.execute("INSERT INTO products (product_id, name, text_embedding, embedding) VALUES ($1, 'p', $2::vector, $2::vector)",
                                    [id, PostgresVector(Self.vector(id))])
         }
-    }
-
-    override func tearDown() {
-        connection = nil
-        db?.drop()
     }
 
     static func vector(_ id: Int) -> [Float] { (0..<384).map { $0 == id ? 1 : 0 } }
