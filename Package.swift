@@ -26,7 +26,9 @@ let package = Package(
 
         .target(name: "TowerConfig", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "TowerJSON"),
-        .target(name: "TowerMath", dependencies: ["COpenBLAS"]),
+        // Load-time OpenBLAS kernel selection (a constructor in every binary that links TowerMath; docs/blas.md).
+        .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
+        .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
         .target(name: "TowerModel", dependencies: ["TowerMath"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "CZlib"]),
@@ -37,12 +39,12 @@ let package = Package(
         ]),
         .target(name: "TowerRanking", dependencies: ["Postgres"]),
         .executableTarget(name: "towerd", dependencies: [
-            "TowerWorker", "TowerConfig",
+            "TowerWorker", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
+            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
