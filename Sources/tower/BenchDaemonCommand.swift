@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgres
 import TowerConfig
+import TowerMath
 import TowerQueue
 import TowerWorker
 
@@ -55,6 +56,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            print(BLASKernel.current)
             let source = try global.source()
             let settings = try TowerSettings(source)
             let sqs = try SQSConfiguration(source)

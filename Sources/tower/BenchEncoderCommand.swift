@@ -22,6 +22,7 @@ struct BenchEncoderCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            print(BLASKernel.current)
             let encoder = try global.loadEncoder()
             let texts = SyntheticProducts.texts(count: count, seed: seed)
             let pieces = texts.map { encoder.tokenizer.encode($0).count }

@@ -23,6 +23,7 @@ struct BenchModelCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            print(BLASKernel.current)
             BLAS.setThreads(1)
             let config = UserTowerConfig(eventNames: EventTypes.default.names)
             var parameters = UserTowerParameters(config: config)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Postgres
 import TowerConfig
+import TowerMath
 import TowerRanking
 import TowerStore
 
@@ -57,6 +58,7 @@ struct BenchRankingCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
+            print(BLASKernel.current)
             let settings = try global.settings()
             let rw = try settings.requireDatabaseURL(), ro = try global.readOnlyDatabaseURL()
             print(String(format: "machine: %d cores, load average %@", ProcessInfo.processInfo.activeProcessorCount,

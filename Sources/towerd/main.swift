@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TowerConfig
+import TowerMath
 import TowerWorker
 
 /// `towerd`: consumes interaction events from the queue and keeps user vectors current.
@@ -37,12 +38,15 @@ struct Towerd: ParsableCommand {
             throw ExitCode.failure
         }
         if check {
+            let kernel = BLASKernel.current
+            Self.report(kernel.faster == nil ? .ok : .warning, "blas", kernel.description)
             Self.report(.ok, "configuration", "read from \(source.envFile.map { "the environment and \($0)" } ?? "the environment")")
             throw Self.runChecks(Preflight(configuration: daemonConfiguration)) ? ExitCode.success : ExitCode.failure
         }
 
         JSONLogHandler.bootstrap(level: level)
         let logger = Logger(label: "towerd")
+        logger.info("\(BLASKernel.current)")
         do {
             let status = try Daemon(configuration: daemonConfiguration, metricsAddress: metricsAddress, logger: logger).run()
             throw ExitCode(status)
