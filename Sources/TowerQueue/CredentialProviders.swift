@@ -9,10 +9,11 @@ public protocol CredentialProvider: Sendable {
     func load() throws -> AWSCredentials
 }
 
-/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional AWS_SESSION_TOKEN.
-struct EnvironmentCredentials: CredentialProvider {
+/// Credentials known up front: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the optional AWS_SESSION_TOKEN,
+/// or keys a program passed in.
+struct FixedCredentials: CredentialProvider {
     let credentials: AWSCredentials
-    var name: String { "environment (AWS_ACCESS_KEY_ID)" }
+    var name = "environment (AWS_ACCESS_KEY_ID)"
     func load() throws -> AWSCredentials { credentials }
 }
 

@@ -34,7 +34,7 @@ public final class CredentialSource: @unchecked Sendable, CustomStringConvertibl
 
     /// Fixed credentials (no provider to refresh from but themselves).
     public convenience init(_ credentials: AWSCredentials) {
-        self.init(provider: EnvironmentCredentials(credentials: credentials), credentials: credentials)
+        self.init(provider: FixedCredentials(credentials: credentials, name: "fixed keys"), credentials: credentials)
     }
 
     /// Credentials from the default chain (`CredentialChain.resolve`).
