@@ -2,7 +2,7 @@ import CCurl
 import CCurlShim
 import Foundation
 
-/// One reusable libcurl easy handle that POSTs signed requests (AWS SigV4 done by libcurl itself),
+/// One reusable libcurl easy handle that sends requests, signed (AWS SigV4 done by libcurl itself) or not,
 /// keeping the connection alive between requests.
 ///
 /// Not thread-safe: one thread uses a session at a time. Only `interrupt` may be used from
@@ -39,16 +39,21 @@ final class CurlSession {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerLists: [String: HeaderList] = [:]
     private var currentURL: String?
+    private var currentMethod = "POST"
     /// What POSTFIELDS points at for an empty body (libcurl needs a non-null pointer to POST).
     private let emptyBody: UnsafeMutablePointer<CChar>
 
+    /// - Parameters:
+    ///   - signing: nil for unsigned requests (instance metadata, container credentials, web identity). A session
+    ///     signs with one set of credentials for its life: libcurl keeps a kept-alive connection's login.
+    ///   - interrupt: the flag that stops interruptible requests (shared by a client's successive sessions).
     /// - Throws: `Failure` when libcurl cannot be initialised or lacks an option (SigV4 needs 7.75+).
-    init(signing: Signing, connectTimeout: Double, caBundle: String?) throws(Failure) {
+    init(signing: Signing?, connectTimeout: Double, caBundle: String?, interrupt: InterruptFlag = InterruptFlag()) throws(Failure) {
         guard CurlRuntime.initialised == CURLE_OK, let handle = curl_easy_init() else {
             throw Failure(code: CURLE_FAILED_INIT, detail: "curl_easy_init failed")
         }
         self.handle = handle
-        interrupt = InterruptFlag()
+        self.interrupt = interrupt
         collector = Collector(interrupt: interrupt)
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -63,9 +68,11 @@ final class CurlSession {
         try check(tower_curl_setopt_long(handle, CURLOPT_TCP_KEEPIDLE, 30))
         try check(tower_curl_setopt_long(handle, CURLOPT_TCP_KEEPINTVL, 15))
         try check(tower_curl_setopt_string(handle, CURLOPT_USERAGENT, "tower-sqs/1 libcurl"))
-        try check(tower_curl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(signing.region):\(signing.service)"))
-        try check(tower_curl_setopt_string(handle, CURLOPT_USERNAME, signing.credentials.accessKeyID))
-        try check(tower_curl_setopt_string(handle, CURLOPT_PASSWORD, signing.credentials.secretAccessKey))
+        if let signing {
+            try check(tower_curl_setopt_string(handle, CURLOPT_AWS_SIGV4, "aws:amz:\(signing.region):\(signing.service)"))
+            try check(tower_curl_setopt_string(handle, CURLOPT_USERNAME, signing.credentials.accessKeyID))
+            try check(tower_curl_setopt_string(handle, CURLOPT_PASSWORD, signing.credentials.secretAccessKey))
+        }
         if let caBundle { try check(tower_curl_setopt_string(handle, CURLOPT_CAINFO, caBundle)) }
         try check(tower_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         try check(tower_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, Collector.onBody))
@@ -84,11 +91,22 @@ final class CurlSession {
         emptyBody.deallocate()
     }
 
-    /// POSTs `body` to `url` with `headers` (`Name: value` lines, cached by their joined text),
-    /// signed by libcurl. An interruptible request stops within about a second of `interrupt.raise()`.
+    /// Sends `body` to `url` with `headers` (`Name: value` lines, cached by their joined text), signed by
+    /// libcurl when the session signs. `method` is POST, PUT or GET (GET sends no body).
+    /// An interruptible request stops within about a second of `interrupt.raise()`.
     /// - Throws: `Failure` when no HTTP response arrived (libcurl's code says why).
-    func post(url: String, headers: [String], body: [UInt8], timeout: Double, interruptible: Bool) throws(Failure) -> Response {
+    func post(url: String, headers: [String], body: [UInt8], timeout: Double, interruptible: Bool,
+              method: String = "POST") throws(Failure) -> Response {
         collector.reset(interruptible: interruptible)
+        if method != currentMethod {
+            if method == "GET" {
+                try check(tower_curl_setopt_long(handle, CURLOPT_HTTPGET, 1))
+            } else {
+                try check(tower_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil))
+                if method != "POST" { try check(tower_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)) }
+            }
+            currentMethod = method
+        }
         errorBuffer[0] = 0
         if url != currentURL {
             try check(tower_curl_setopt_string(handle, CURLOPT_URL, url))
@@ -96,8 +114,8 @@ final class CurlSession {
         }
         try check(tower_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList(headers).pointer))
         try check(tower_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(timeout)))
-        try check(tower_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
-        let code: CURLcode = body.withUnsafeBytes { raw in
+        let code: CURLcode = method == "GET" ? curl_easy_perform(handle) : body.withUnsafeBytes { raw in
+            guard tower_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, body.count) == CURLE_OK else { return CURLE_FAILED_INIT }
             let pointer = raw.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? UnsafeMutableRawPointer(emptyBody)
             guard tower_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, pointer) == CURLE_OK else { return CURLE_FAILED_INIT }
             return curl_easy_perform(handle)

@@ -14,15 +14,23 @@ import TowerJSON
 /// `interruptReceive()`, which any thread may call at any time.
 ///
 /// Throttling, HTTP 5xx and network failures are retried per `SQSConfiguration.retry`
-/// (exponential backoff, full jitter); every other failure is thrown at once as `SQSError`.
+/// (exponential backoff, full jitter); an expired-token answer makes the credential source refresh, then the
+/// request is sent once more; every other failure is thrown at once as `SQSError` (or `CredentialError` when
+/// that refresh fails).
+///
+/// Each request signs with the credential source's current credentials, which its thread refreshes ahead of expiry.
 public final class SQSClient: @unchecked Sendable {
     public let configuration: SQSConfiguration
     /// Called before each retry sleep (for logs and metrics). Set it before the client is used.
     public var retryObserver: (@Sendable (SQSRetry) -> Void)?
 
-    private let session: CurlSession
+    /// Replaced (on the client's thread) when the credentials change.
+    private var session: CurlSession
+    private let interrupt = InterruptFlag()
     private let url: String
-    private let tokenHeader: String?
+    /// The credentials the session signs with, and their token header.
+    private var signing: AWSCredentials
+    private var tokenHeader: String?
     private var random = SystemRandomNumberGenerator()
 
     /// The system attributes every receive asks for.
@@ -34,10 +42,16 @@ public final class SQSClient: @unchecked Sendable {
     public init(configuration: SQSConfiguration) throws {
         self.configuration = configuration
         url = configuration.endpoint + "/"
-        tokenHeader = configuration.credentials.sessionToken.map { "X-Amz-Security-Token: \($0)" }
+        signing = configuration.credentials.current
+        tokenHeader = signing.sessionToken.map { "X-Amz-Security-Token: \($0)" }
+        session = try Self.session(configuration, signing, interrupt)
+    }
+
+    private static func session(_ configuration: SQSConfiguration, _ credentials: AWSCredentials,
+                                _ interrupt: InterruptFlag) throws -> CurlSession {
         do {
-            session = try CurlSession(signing: .init(region: configuration.region, service: "sqs", credentials: configuration.credentials),
-                                      connectTimeout: configuration.connectTimeout, caBundle: configuration.caBundle)
+            return try CurlSession(signing: .init(region: configuration.region, service: "sqs", credentials: credentials),
+                                   connectTimeout: configuration.connectTimeout, caBundle: configuration.caBundle, interrupt: interrupt)
         } catch {
             throw SQSError.unsupportedLibcurl(detail: error.detail)
         }
@@ -60,7 +74,7 @@ public final class SQSClient: @unchecked Sendable {
         guard (1...Self.maxBatchSize).contains(maxMessages), (0...20).contains(waitTimeSeconds) else {
             throw SQSError.invalidArgument("ReceiveMessage takes 1...10 messages and a wait of 0...20 s (got \(maxMessages), \(waitTimeSeconds))")
         }
-        if session.interrupt.consume() { throw SQSError.interrupted }
+        if interrupt.consume() { throw SQSError.interrupted }
         let request = SQSWire.receive(queueURL: queueURL, maxMessages: maxMessages, waitTimeSeconds: waitTimeSeconds,
                                       visibilityTimeout: visibilityTimeout, systemAttributes: Self.systemAttributes)
         let answer = try call("ReceiveMessage", request, queue: queueURL, extraTime: Double(waitTimeSeconds), interruptible: true)
@@ -71,7 +85,7 @@ public final class SQSClient: @unchecked Sendable {
     /// (also cutting short a retry backoff). Safe from any thread, e.g. a signal handler's thread.
     /// Messages a cut-off receive had already taken reappear after their visibility timeout.
     public func interruptReceive() {
-        session.interrupt.raise()
+        interrupt.raise()
     }
 
     // MARK: Deleting and visibility
@@ -168,11 +182,12 @@ public final class SQSClient: @unchecked Sendable {
     /// Sends one action's JSON `body` with retries; returns the parsed answer (`{}` for an empty body).
     private func call(_ action: String, _ body: [UInt8], queue: String, extraTime: Double = 0,
                       interruptible: Bool = false) throws -> JSONValue {
-        let headers = headerLines(action: action)
         var attempt = 1
+        var refreshed = false
         while true {
             do {
-                let response = try send(action, headers: headers, body: body, queue: queue,
+                try use(configuration.credentials.current)
+                let response = try send(action, headers: headerLines(action: action), body: body, queue: queue,
                                         timeout: configuration.requestTimeout + extraTime, interruptible: interruptible)
                 guard !response.body.isEmpty else { return .object([:]) }
                 do {
@@ -180,12 +195,15 @@ public final class SQSClient: @unchecked Sendable {
                 } catch {
                     throw SQSError.malformedResponse(action: action, detail: "\(error)")
                 }
+            } catch let error as SQSError where error.isExpiredToken && !refreshed {
+                refreshed = true
+                _ = try configuration.credentials.refresh(replacing: signing)
             } catch let error as SQSError where error.isRetryable && attempt < configuration.retry.maxAttempts {
                 let delay = configuration.retry.delay(beforeRetry: attempt, using: &random)
                 retryObserver?(SQSRetry(action: action, attempt: attempt, delay: delay, error: error))
                 if interruptible {
-                    if session.interrupt.sleep(seconds: delay) {
-                        _ = session.interrupt.consume()
+                    if interrupt.sleep(seconds: delay) {
+                        _ = interrupt.consume()
                         throw SQSError.interrupted
                     }
                 } else {
@@ -203,13 +221,21 @@ public final class SQSClient: @unchecked Sendable {
         do {
             response = try session.post(url: url, headers: headers, body: body, timeout: timeout, interruptible: interruptible)
         } catch {
-            if error.code == CURLE_ABORTED_BY_CALLBACK, session.interrupt.consume() { throw SQSError.interrupted }
+            if error.code == CURLE_ABORTED_BY_CALLBACK, interrupt.consume() { throw SQSError.interrupted }
             throw SQSResponseError.fromTransport(error, action: action, endpoint: configuration.endpoint)
         }
         guard (200..<300).contains(response.status) else {
             throw SQSResponseError.fromResponse(response, action: action, queue: queue)
         }
         return response
+    }
+
+    /// Signs the next requests with `credentials` when they changed (on a new connection).
+    private func use(_ credentials: AWSCredentials) throws {
+        guard credentials != signing else { return }
+        session = try Self.session(configuration, credentials, interrupt)
+        signing = credentials
+        tokenHeader = credentials.sessionToken.map { "X-Amz-Security-Token: \($0)" }
     }
 
     private func headerLines(action: String) -> [String] {

@@ -6,9 +6,9 @@ import TowerConfig
 ///
 /// | key | meaning | default |
 /// | --- | --- | --- |
-/// | AWS_REGION (or AWS_DEFAULT_REGION) | signing region | required |
-/// | AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL) | endpoint override | `https://sqs.REGION.amazonaws.com` |
-/// | AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN | credentials | required (token optional) |
+/// | AWS_REGION (or AWS_DEFAULT_REGION, or the profile's `region`) | signing region | required |
+/// | AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL; both ignored with AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true) | endpoint override | `https://sqs.REGION.amazonaws.com` |
+/// | AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, … | credentials, from the SDKs' chain (`CredentialChain`) | required |
 /// | AWS_CA_BUNDLE | PEM file of trusted CAs for HTTPS | the system store |
 /// | AWS_MAX_ATTEMPTS | attempts per request, first included | 4 |
 /// | TOWER_SQS_CONNECT_TIMEOUT | connect timeout | 3s |
@@ -19,7 +19,8 @@ public struct SQSConfiguration: Sendable {
     public var region: String
     /// Base URL requests are POSTed to (no trailing slash).
     public var endpoint: String
-    public var credentials: AWSCredentials
+    /// Shared by every client made from this configuration (copies share it too), refreshed in the background.
+    public var credentials: CredentialSource
     /// Seconds.
     public var connectTimeout: Double
     /// Seconds; a long-polling receive may take its wait time on top of this.
@@ -28,8 +29,16 @@ public struct SQSConfiguration: Sendable {
     /// PEM file of trusted certificate authorities, or nil for the system store.
     public var caBundle: String?
 
-    /// - Throws: `ConfigError.invalid` for a malformed region or endpoint.
+    /// With fixed credentials. - Throws: `ConfigError.invalid` for a malformed region or endpoint.
     public init(region: String, endpoint: String? = nil, credentials: AWSCredentials,
+                connectTimeout: Double = 3, requestTimeout: Double = 10,
+                retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil) throws {
+        try self.init(region: region, endpoint: endpoint, credentials: CredentialSource(credentials), connectTimeout: connectTimeout,
+                      requestTimeout: requestTimeout, retry: retry, caBundle: caBundle)
+    }
+
+    /// - Throws: `ConfigError.invalid` for a malformed region or endpoint.
+    public init(region: String, endpoint: String? = nil, credentials: CredentialSource,
                 connectTimeout: Double = 3, requestTimeout: Double = 10,
                 retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil) throws {
         guard !region.isEmpty, region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
@@ -46,16 +55,16 @@ public struct SQSConfiguration: Sendable {
         self.caBundle = caBundle
     }
 
-    /// Reads the keys in the table above.
-    /// - Throws: `ConfigError` for missing or malformed values, `SQSError.missingCredentials`.
+    /// Reads the keys in the table above; resolves the credentials through the chain.
+    /// - Throws: `ConfigError` for missing or malformed values, `CredentialError`.
     public init(_ source: ConfigSource) throws {
-        guard let region = source["AWS_REGION"] ?? source["AWS_DEFAULT_REGION"] else {
+        guard let region = try source["AWS_REGION"] ?? source["AWS_DEFAULT_REGION"] ?? CredentialChain.profileRegion(source) else {
             throw ConfigError.missing(key: "AWS_REGION",
-                                      hint: "set the queue's region (any value such as us-east-1 for a local SQS-compatible server)")
+                                      hint: "set the queue's region, or region in the AWS profile (any value such as us-east-1 for a local SQS-compatible server)")
         }
         try self.init(region: region,
-                      endpoint: source["AWS_ENDPOINT_URL_SQS"] ?? source["AWS_ENDPOINT_URL"],
-                      credentials: AWSCredentials(source),
+                      endpoint: source.endpointOverride(service: "SQS"),
+                      credentials: CredentialSource(source, region: region),
                       connectTimeout: source.duration("TOWER_SQS_CONNECT_TIMEOUT", default: 3),
                       requestTimeout: source.duration("TOWER_SQS_REQUEST_TIMEOUT", default: 10),
                       retry: SQSRetryPolicy(maxAttempts: source.int("AWS_MAX_ATTEMPTS", default: 4)),

@@ -4,8 +4,6 @@
 /// that does not exist): the daemon reports them and exits non-zero. `isRetryable` marks transient
 /// ones (throttling, HTTP 5xx, network); the client has already retried those `AWS_MAX_ATTEMPTS` times.
 public enum SQSError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set.
-    case missingCredentials
     /// `QueueDoesNotExist` / `AWS.SimpleQueueService.NonExistentQueue`; `queue` is the URL or name asked for.
     case queueDoesNotExist(queue: String)
     /// The service refused the credentials or the signature, or the caller lacks permission.
@@ -50,10 +48,19 @@ public enum SQSError: Error, CustomStringConvertible, Sendable, Equatable {
     /// True when retrying cannot help and the configuration must change.
     public var isConfigurationError: Bool {
         switch self {
-        case .missingCredentials, .queueDoesNotExist, .accessDenied, .invalidEndpoint, .unsupportedLibcurl, .tlsVerification:
+        case .queueDoesNotExist, .accessDenied, .invalidEndpoint, .unsupportedLibcurl, .tlsVerification:
             return true
         default: return false
         }
+    }
+
+    /// Error codes meaning the session token expired: the credentials must be refreshed.
+    static let expiredTokenCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"]
+
+    /// True when the service rejected the credentials as expired.
+    public var isExpiredToken: Bool {
+        if case .accessDenied(let code, _) = self { return Self.expiredTokenCodes.contains(code) }
+        return false
     }
 
     /// True for transient failures (throttling, HTTP 5xx, network).
@@ -77,12 +84,10 @@ public enum SQSError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case .missingCredentials:
-            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for temporary credentials) in the environment or the env file"
         case .queueDoesNotExist(let queue):
             return "the queue \(queue) does not exist: check TOWER_QUEUE_URL / TOWER_DLQ_URL against AWS_REGION and AWS_ENDPOINT_URL_SQS, or create the queue"
         case .accessDenied(let code, let message):
-            return "the queue service refused the request (\(code): \(message)): check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, the IAM policy and the system clock"
+            return "the queue service refused the request (\(code): \(message)): check the credentials (towerd --check names their provider), AWS_REGION, the IAM policy (docs/operations.md) and the system clock"
         case .invalidEndpoint(let endpoint, let detail):
             return "cannot use the queue endpoint \(endpoint) (\(detail)): set AWS_ENDPOINT_URL_SQS to an http:// or https:// URL, or unset it for AWS"
         case .unsupportedLibcurl(let detail):

@@ -55,6 +55,18 @@ public final class Daemon {
         logModel(model, event: "model loaded", previous: nil)
         let database = try preflight.database(retry: Postgres.RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 5))
         logger.info("\(database)")
+        configuration.sqs.credentials.observer = { [logger] event in
+            switch event {
+            case .refreshed(let provider, let expiration):
+                logger.info("credentials refreshed", metadata: [
+                    "provider": "\(provider)", "expires": "\(expiration.map { $0.formatted(.iso8601) } ?? "never")",
+                ])
+            case .failed(let provider, let error, let retryIn, let expired):
+                logger.error(expired ? "credentials expired and cannot be refreshed" : "credentials refresh failed; the current ones stay in use until they expire", metadata: [
+                    "provider": "\(provider)", "error": "\(error)", "retry_in_ms": .stringConvertible(Int(retryIn * 1000)),
+                ])
+            }
+        }
         let queues = try preflight.queues()
         for line in queues.lines { queues.rejectedMessagesHandled ? logger.info("\(line)") : logger.warning("\(line)") }
 
@@ -76,6 +88,7 @@ public final class Daemon {
 
         logger.info("started", metadata: [
             "workers": .stringConvertible(configuration.workers), "queue": "\(configuration.queueURL)",
+            "aws_provider": "\(preflight.credentials())",
             "dead_letter_queue": "\(configuration.deadLetterQueueURL ?? "none")",
             "metrics": "\(server.map { "http://\($0.host):\($0.port)/metrics" } ?? "off")",
             "window_s": .stringConvertible(Int(configuration.settings.windowSeconds)),

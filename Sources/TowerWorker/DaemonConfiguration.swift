@@ -41,7 +41,7 @@ public struct DaemonConfiguration: Sendable {
     /// The longest wait before an event whose product has no vector is received again.
     public static let maxProductRetryDelaySeconds = 900.0
 
-    /// - Throws: `ConfigError` (or `SQSError.missingCredentials`) naming the key to fix.
+    /// - Throws: `ConfigError` (or `CredentialError`) naming the key to fix.
     public init(_ source: ConfigSource) throws {
         settings = try TowerSettings(source)
         sqs = try SQSConfiguration(source)

@@ -17,6 +17,9 @@ public struct Preflight {
         return "PostgreSQL reachable, schema at version \(Migrations.latestVersion)"
     }
 
+    /// Which provider supplied the queue credentials and when they expire (never a secret).
+    public func credentials() -> String { "\(configuration.sqs.credentials)" }
+
     /// Requires the queue (and the DLQ, when configured) to exist with working credentials. Returns one line
     /// per queue, and whether rejected messages have somewhere to go (a DLQ or the queue's redrive policy).
     public func queues() throws -> (lines: [String], rejectedMessagesHandled: Bool) {

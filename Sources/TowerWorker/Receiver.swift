@@ -45,22 +45,28 @@ final class Receiver: @unchecked Sendable {
     func run() {
         defer { batches.close() }
         var failures = 0
+        // After a failure no retry can fix (refused or expired credentials that cannot be refreshed), the receiver
+        // stops showing signs of life: the watchdog pings stop and systemd restarts the daemon.
+        var hopeless = false
         while awaitRequest() {
-            alive()
+            if !hopeless { alive() }
             do {
                 let messages = try queue.receiveMessages(queueURL: configuration.queueURL, waitTimeSeconds: configuration.receiveWaitSeconds,
                                                          visibilityTimeout: configuration.visibilityTimeoutSeconds)
                 failures = 0
+                hopeless = false
                 // A batch received during shutdown is still handed over: the worker finishes it before it stops.
                 if messages.isEmpty { requestNext() } else { batches.put(ReceivedBatch(messages: messages, receivedAt: .now)) }
             } catch SQSError.interrupted {
                 return
             } catch {
                 failures += 1
+                hopeless = (error as? SQSError)?.isConfigurationError ?? (error is CredentialError)
                 metrics.countQueueError()
                 let wait = backoff.delay(forAttempt: failures - 1)
                 logger.error("cannot receive from the queue; backing off", metadata: [
                     "error": "\(error)", "failures": .stringConvertible(failures), "retry_in_ms": .stringConvertible(Int(wait * 1000)),
+                    "watchdog": "\(hopeless ? "stopped (systemd restarts towerd)" : "running")",
                 ])
                 stop.wait(seconds: wait)
                 requestNext()

@@ -9,7 +9,7 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send", abstract: "Send an interaction event to the queue.",
         discussion: """
         Sends {"customer_id": ID, "product_id": ID, "event_name": NAME, "occurred_at": TIME} to TOWER_QUEUE_URL \
-        (signed with the AWS_* credentials, at AWS_ENDPOINT_URL_SQS when set), --count times in batches of 10, \
+        (signed with credentials from the AWS SDKs' chain: environment, web identity, AWS_PROFILE, ECS, EC2 instance role; at AWS_ENDPOINT_URL_SQS when set), --count times in batches of 10, \
         and prints the message ids. Without --at the body has no occurred_at and the daemon uses the queue's \
         SentTimestamp. An event name outside TOWER_EVENT_WEIGHTS is sent anyway, with a warning: the daemon \
         dead-letters it, which is a way to test the dead-letter path.

@@ -11,8 +11,8 @@ struct Towerd: ParsableCommand {
         commandName: "towerd",
         abstract: "Tower's event daemon: queue → user tower → PostgreSQL, exactly once per event.",
         discussion: "Configuration comes from environment variables, then --env-file PATH (default .local/tower.env when it "
-            + "exists). Main keys: TOWER_DATABASE_URL, TOWER_QUEUE_URL, TOWER_DLQ_URL, AWS_REGION, AWS_ACCESS_KEY_ID, "
-            + "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_SQS, TOWER_MODEL_PATH, TOWER_WINDOW, TOWER_EVENT_WEIGHTS, TOWER_WORKERS, "
+            + "exists). Main keys: TOWER_DATABASE_URL, TOWER_QUEUE_URL, TOWER_DLQ_URL, AWS_REGION, AWS_ENDPOINT_URL_SQS; "
+            + "AWS credentials from the AWS SDKs' chain (AWS_ACCESS_KEY_ID…, AWS_WEB_IDENTITY_TOKEN_FILE, AWS_PROFILE, ECS, EC2 instance role), TOWER_MODEL_PATH, TOWER_WINDOW, TOWER_EVENT_WEIGHTS, TOWER_WORKERS, "
             + "TOWER_METRICS_ADDR, TOWER_LOG_LEVEL; see docs/daemon.md and docs/operations.md.\n\n"
             + "Signals: SIGTERM/SIGINT finish the batches in hand and exit 0; SIGHUP reloads the model file.")
 
@@ -69,6 +69,7 @@ struct Towerd: ParsableCommand {
                 ok = false
             }
         }
+        step("credentials") { [preflight.credentials()] }
         step("database") { [try preflight.database()] }
         step("queue") {
             let result = try preflight.queues()

@@ -25,6 +25,8 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     private let listener: Int32
     let port: UInt16
     var defaultReply = Reply.respond(status: 200, body: "{}")
+    /// When set, answers each request by its method and path (before the script); nil falls through to the script.
+    var router: (@Sendable (ReferenceSigV4.Request) -> Reply?)?
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -89,7 +91,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         while let request = readRequest(fd, buffer: &buffer) {
             lock.lock()
             recorded.append(Recorded(request: request, connection: connection))
-            let reply = script.isEmpty ? defaultReply : script.removeFirst()
+            let reply = router?(request) ?? (script.isEmpty ? defaultReply : script.removeFirst())
             lock.unlock()
             switch reply {
             case .dropConnection:

@@ -152,6 +152,47 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(badConfig.transcript.contains("TOWER_WORKERS"), badConfig.transcript)
     }
 
+    func testConsumesTheQueueWithAProfileFromACredentialsFileWithoutKeysInTheEnvironment() throws {
+        fixture = try WorkerFixture(name)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("towerd-profile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let credentials = directory.appendingPathComponent("credentials").path
+        try "[towerd]\naws_access_key_id = AKIATOWERDPROFILE\naws_secret_access_key = profile-secret-not-logged\n"
+            .write(toFile: credentials, atomically: true, encoding: .utf8)
+        var environment = fixture.settings
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] { environment[key] = nil }
+        environment["HOME"] = directory.path
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"
+
+        // Without any credentials: a clear error listing what was tried.
+        let none = try DaemonProcess(environment: environment, arguments: ["--check"])
+        daemons.append(none)
+        XCTAssertEqual(none.waitForExit(timeout: 60), 1, none.transcript)
+        for part in ["FAIL configuration: no AWS credentials found", "environment (AWS_ACCESS_KEY_ID not set)", "web identity", "profile default",
+                     "container credentials", "EC2 instance metadata (AWS_EC2_METADATA_DISABLED=true)"] {
+            XCTAssertTrue(none.transcript.contains(part), "\(part) missing:\n\(none.transcript)")
+        }
+
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = credentials
+        environment["AWS_PROFILE"] = "towerd"
+        let check = try DaemonProcess(environment: environment, arguments: ["--check"])
+        daemons.append(check)
+        XCTAssertEqual(check.waitForExit(timeout: 60), 0, check.transcript)
+        XCTAssertTrue(check.transcript.contains("ok   credentials: credentials from profile towerd"), check.transcript)
+
+        let d = try DaemonProcess(environment: environment)
+        daemons.append(d)
+        XCTAssertTrue(d.waitForLog("started", timeout: 60), "towerd did not start:\n\(d.transcript)")
+        let started = try XCTUnwrap(d.log.first { $0["msg"] as? String == "started" })
+        XCTAssertTrue((started["aws_provider"] as? String)?.contains("profile towerd") == true, "\(started)")
+        let ids = try fixture.send(bodies(30, customers: 6))
+        try waitUntilDrained(ids, timeout: 60)
+        stop(d)
+        try fixture.assertAppliedExactlyOnce(ids)
+        XCTAssertFalse(d.transcript.contains("profile-secret-not-logged") || check.transcript.contains("profile-secret-not-logged"))
+    }
+
     /// The body of an HTTP GET (a plain socket client would do as well; URLSession is at hand).
     private static func get(_ url: String) throws -> String {
         let done = DispatchSemaphore(value: 0)
