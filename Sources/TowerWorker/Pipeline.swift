@@ -171,6 +171,10 @@ public final class Pipeline {
             if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
             if batch.receipts[message.messageID] != nil { batch.receipts[message.messageID]!.append(message); continue }
             batch.receipts[message.messageID] = [message]
+            if let why = message.unreadable {
+                batch.rejected.append((message, .unreadableMessage(why)))
+                continue
+            }
             switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
             case .success(let e):
                 batch.events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,

@@ -70,7 +70,8 @@ public final class Settler: @unchecked Sendable {
         var accepted: [Settlement.Rejection] = []
         for chunk in rejected.chunked(into: SQSClient.maxBatchSize) {
             let entries = chunk.enumerated().map { i, item in
-                SQSSendEntry(id: "m\(i)", body: item.message.body, messageAttributes: [
+                // SQS refuses an empty body: a message delivered without one is dead-lettered with a placeholder.
+                SQSSendEntry(id: "m\(i)", body: item.message.body.isEmpty ? "(no body)" : item.message.body, messageAttributes: [
                     DeadLetterAttributes.reason: .string(item.reason.code),
                     DeadLetterAttributes.detail: .string(String(item.reason.description.prefix(1024))),
                     DeadLetterAttributes.sourceMessageID: .string(item.message.messageID),
