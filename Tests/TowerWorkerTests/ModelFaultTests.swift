@@ -1,4 +1,5 @@
 import Foundation
+import TowerConfig
 import TowerModel
 import TowerStore
 import XCTest
@@ -55,6 +56,29 @@ final class ModelFaultTests: XCTestCase {
         XCTAssertEqual(summary.rejected, 0)
         try fixture.assertAppliedExactlyOnce(ids)
         try fixture.assertVectorsMatchRecompute(customers: [1, 2, 3])
+    }
+
+    func testAModelOfAnotherWidthIsRefusedAtLoadAndAFailedReloadKeepsThePreviousModel() throws {
+        let path = directory.appendingPathComponent("user_tower.safetensors").path
+        let types = try EventTypes.parse("product_viewed=1, product_purchased=8")
+        let narrow = UserTowerModel.untrained(eventWeights: types.weights, dimension: 16)
+        try UserTowerWeights.save(UserTowerModel(parameters: narrow.parameters, eventWeights: types.weights, version: "narrow"), to: path)
+        XCTAssertThrowsError(try ModelHolder(path: path, eventTypes: types)) {
+            XCTAssertEqual($0 as? ModelHolderError, .wrongWidth(path: path, found: 16, expected: 384))
+        }
+
+        let sane = UserTowerModel.untrained(eventWeights: types.weights)
+        try UserTowerWeights.save(UserTowerModel(parameters: sane.parameters, eventWeights: types.weights, version: "trained-1"), to: path)
+        let holder = try ModelHolder(path: path, eventTypes: types)
+        XCTAssertEqual(holder.current.version, "trained-1")
+        try UserTowerWeights.save(UserTowerModel(parameters: narrow.parameters, eventWeights: types.weights, version: "narrow"), to: path)
+        XCTAssertThrowsError(try holder.reload())
+        XCTAssertEqual(holder.current.version, "trained-1", "a refused file leaves the running model")
+
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertThrowsError(try holder.reload()) { XCTAssertEqual($0 as? ModelHolderError, .fileMissing(path: path)) }
+        XCTAssertEqual(holder.current.version, "trained-1", "a missing file does not switch to the untrained model")
+        XCTAssertEqual(holder.currentOrigin, .file(path))
     }
 
     func testVectorsOfAnotherWidthOrCountAreRefusedBeforeTheyAreWritten() {
