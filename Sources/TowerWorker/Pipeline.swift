@@ -253,16 +253,6 @@ public final class Pipeline {
     }
 }
 
-/// Message attributes of a dead-lettered message.
-public enum DeadLetterAttributes {
-    /// The `RejectionReason.code`.
-    public static let reason = "TowerRejectReason"
-    /// The human-readable reason.
-    public static let detail = "TowerRejectDetail"
-    /// The id the message had on the main queue.
-    public static let sourceMessageID = "TowerSourceMessageId"
-}
-
 extension Array {
     func chunked(into size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
