@@ -209,8 +209,12 @@ sqs_provision() {
     local dlq_url dlq_arn policy
     dlq_url="$(sqs_call CreateQueue "{\"QueueName\":\"$DLQ\",\"Attributes\":{\"MessageRetentionPeriod\":\"1209600\"}}" | json_field '["QueueUrl"]')"
     dlq_arn="$(sqs_call GetQueueAttributes "{\"QueueUrl\":\"$dlq_url\",\"AttributeNames\":[\"QueueArn\"]}" | json_field '["Attributes"]["QueueArn"]')"
-    policy="{\\\"deadLetterTargetArn\\\":\\\"$dlq_arn\\\",\\\"maxReceiveCount\\\":\\\"5\\\"}"
-    QUEUE_URL="$(sqs_call CreateQueue "{\"QueueName\":\"$QUEUE\",\"Attributes\":{\"VisibilityTimeout\":\"30\",\"RedrivePolicy\":\"$policy\"}}" | json_field '["QueueUrl"]')"
+    # maxReceiveCount must stay above TOWER_PRODUCT_RETRY_RECEIVES (default 8): towerd refuses to start otherwise,
+    # since SQS would redrive events before towerd dead-letters them with the reason.
+    policy="{\\\"deadLetterTargetArn\\\":\\\"$dlq_arn\\\",\\\"maxReceiveCount\\\":\\\"10\\\"}"
+    QUEUE_URL="$(sqs_call CreateQueue "{\"QueueName\":\"$QUEUE\",\"Attributes\":{\"VisibilityTimeout\":\"30\"}}" | json_field '["QueueUrl"]')"
+    # Set (not only create) the policy, so a queue made by an older version of this script gets it too.
+    sqs_call SetQueueAttributes "{\"QueueUrl\":\"$QUEUE_URL\",\"Attributes\":{\"RedrivePolicy\":\"$policy\"}}" > /dev/null
     DLQ_URL="$dlq_url"
 }
 

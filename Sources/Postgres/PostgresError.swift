@@ -55,6 +55,10 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
         return nil
     }
 
+    /// True for a refusal caused by a statement's data (SQLSTATE classes 22 and 23), not by the server or schema.
+    /// Whose data it was is the caller's to tell: the event's, or values Tower computed itself.
+    public var isDataError: Bool { ["22", "23"].contains(sqlState?.errorClass ?? "") }
+
     /// True for failures that a retry after reconnecting (or re-running the transaction) can cure.
     public var isTransient: Bool {
         switch self {

@@ -47,7 +47,7 @@ public struct ConfigSource: Sendable {
     public func duration(_ key: String, default def: Double) throws -> Double {
         guard let raw = self[key] else { return def }
         guard let seconds = Duration.parseSeconds(raw) else {
-            throw ConfigError.invalid(key: key, value: raw, expected: "a duration like 2d, 36h, 90m or 45s")
+            throw ConfigError.invalid(key: key, value: raw, expected: "a positive duration like 2d, 36h, 90m or 45s, at most 36500d")
         }
         return seconds
     }
@@ -67,15 +67,18 @@ public struct ConfigSource: Sendable {
 
 /// Duration parsing shared by configuration and command-line options.
 public enum Duration {
-    /// Seconds for `2d`, `36h`, `90m`, `45s`, `1w` or a plain number of seconds; nil when malformed or not positive.
+    /// The longest duration accepted: 100 years (longer is a typo, and would overflow dates and integers).
+    public static let maxSeconds: Double = 36_500 * 86_400
+
+    /// Seconds for `2d`, `36h`, `90m`, `45s`, `1w` or a plain number of seconds; nil when malformed, not positive,
+    /// not finite (`inf`, `nan`) or longer than `maxSeconds`.
     public static func parseSeconds(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
-        for (suffix, scale) in units where t.hasSuffix(suffix) {
-            guard let n = Double(t.dropLast(suffix.count)), n > 0 else { return nil }
-            return n * scale
-        }
-        guard let n = Double(t), n > 0 else { return nil }
-        return n
+        let (number, scale) = units.first { t.hasSuffix($0.0) }.map { (t.dropLast($0.0.count), $0.1) } ?? (Substring(t), 1)
+        // Digits, one point and an exponent only: Double("inf"), Double("nan") and hex floats are not durations.
+        guard number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "+" || $0 == "-") }),
+              let n = Double(number), n > 0, n * scale <= maxSeconds else { return nil }
+        return n * scale
     }
 }

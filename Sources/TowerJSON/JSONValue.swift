@@ -6,6 +6,10 @@ public enum JSONValue: Equatable, Sendable {
     /// The number exactly as written (already checked against JSON's number grammar).
     case number(String)
     case string(String)
+    /// A string that is not valid Unicode (invalid UTF-8, a lone surrogate escape): `salvaged` has U+FFFD for
+    /// the unreadable parts. Only `parse(_:keepingUndecodableStrings:)` produces it, so one bad string of a
+    /// server's reply spoils only the value that holds it.
+    case undecodableString(salvaged: String, reason: String)
     case array([JSONValue])
     /// Object members; when a key repeats, the last one wins.
     case object([String: JSONValue])
@@ -32,9 +36,10 @@ public enum JSONValue: Equatable, Sendable {
         return map
     }
 
-    /// Parses one complete JSON text (`JSONParser`); throws `JSONSyntaxError`.
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try bytes.withUnsafeBytes { try JSONParser.parse($0) }
+    /// Parses one complete JSON text (`JSONParser`); throws `JSONSyntaxError`. With `keepingUndecodableStrings`,
+    /// a string value that is not valid Unicode becomes `.undecodableString` instead of failing the whole text.
+    public static func parse(_ bytes: [UInt8], keepingUndecodableStrings: Bool = false) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try JSONParser.parse($0, keepingUndecodableStrings: keepingUndecodableStrings) }
     }
 
     /// A short name of the value's kind, for error messages.
@@ -44,6 +49,7 @@ public enum JSONValue: Equatable, Sendable {
         case .bool: return "a boolean"
         case .number: return "a number"
         case .string: return "a string"
+        case .undecodableString: return "a string that is not valid Unicode"
         case .array: return "an array"
         case .object: return "an object"
         }
@@ -54,6 +60,8 @@ public enum JSONValue: Equatable, Sendable {
 public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     public let offset: Int
     public let message: String
+    /// The text is well-formed JSON here, but the string is not valid Unicode.
+    var isUndecodable = false
     public var description: String { "\(message) at byte \(offset + 1)" }
 }
 
@@ -64,11 +72,13 @@ public struct JSONParser {
     public static let maxDepth = 64
 
     private let bytes: UnsafeRawBufferPointer
+    private let keepUndecodable: Bool
     private var i = 0
 
-    /// Parses one complete JSON text; throws `JSONSyntaxError`.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// Parses one complete JSON text; throws `JSONSyntaxError`. With `keepingUndecodableStrings`, a string value
+    /// that is not valid Unicode becomes `JSONValue.undecodableString` (member names must still be valid).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, keepingUndecodableStrings: Bool = false) throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes, keepUndecodable: keepingUndecodableStrings)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -81,9 +91,15 @@ public struct JSONParser {
         try Array(text.utf8).withUnsafeBytes { try parse($0) }
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private init(bytes: UnsafeRawBufferPointer, keepUndecodable: Bool) {
+        self.bytes = bytes
+        self.keepUndecodable = keepUndecodable
+    }
 
     private func error(_ message: String) -> JSONSyntaxError { JSONSyntaxError(offset: i, message: message) }
+    private func undecodable(_ message: String) -> JSONSyntaxError {
+        JSONSyntaxError(offset: i, message: message, isUndecodable: true)
+    }
 
     private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
@@ -96,7 +112,7 @@ public struct JSONParser {
         switch c {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "\""): return try stringValue()
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
@@ -179,7 +195,19 @@ public struct JSONParser {
     private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
     private mutating func skipDigits() { while let c = peek, isDigit(c) { i += 1 } }
 
-    private mutating func string() throws -> String {
+    /// A string value; an undecodable one is kept (as `.undecodableString`) when the parser was asked to.
+    private mutating func stringValue() throws -> JSONValue {
+        let start = i
+        do {
+            return .string(try string())
+        } catch let e as JSONSyntaxError where e.isUndecodable && keepUndecodable {
+            i = start
+            return .undecodableString(salvaged: try string(salvaging: true), reason: e.description)
+        }
+    }
+
+    /// A string; with `salvaging`, unreadable parts (invalid UTF-8, lone surrogates) become U+FFFD.
+    private mutating func string(salvaging: Bool = false) throws -> String {
         i += 1
         let start = i
         // Fast path: no escapes, so the bytes are the string.
@@ -187,8 +215,9 @@ public struct JSONParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-                guard let s = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
                 i += 1
+                if salvaging { return String(decoding: raw, as: UTF8.self) }
+                guard let s = String(validating: raw, as: UTF8.self) else { i -= 1; throw undecodable("invalid UTF-8 in a string") }
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
@@ -200,8 +229,9 @@ public struct JSONParser {
             let c = bytes[i]
             switch c {
             case UInt8(ascii: "\""):
+                if salvaging { i += 1; return String(decoding: out, as: UTF8.self) }
+                guard let s = String(validating: out, as: UTF8.self) else { throw undecodable("invalid UTF-8 in a string") }
                 i += 1
-                guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
                 return s
             case UInt8(ascii: "\\"):
                 i += 1
@@ -214,7 +244,7 @@ public struct JSONParser {
                 case UInt8(ascii: "n"): out.append(0x0A)
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"): out.append(contentsOf: String(try unicodeEscape()).utf8)
+                case UInt8(ascii: "u"): out.append(contentsOf: String(try unicodeEscape(salvaging: salvaging)).utf8)
                 default: throw error("invalid escape '\\\(Unicode.Scalar(e))'")
                 }
             default:
@@ -226,19 +256,28 @@ public struct JSONParser {
         throw error("unterminated string")
     }
 
-    /// The scalar of `XXXX` after `\u` (and of a following low surrogate for a pair).
-    private mutating func unicodeEscape() throws -> Character {
+    /// The scalar of `XXXX` after `\u` (and of a following low surrogate for a pair); with `salvaging`, a lone
+    /// surrogate is U+FFFD (and the escape after a high one is read again on its own).
+    private mutating func unicodeEscape(salvaging: Bool) throws -> Character {
         let high = try hex4()
         if (0xD800...0xDBFF).contains(high) {
             guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                throw error("lone high surrogate in \\u escape")
+                if salvaging { return "\u{FFFD}" }
+                throw undecodable("lone high surrogate in \\u escape")
             }
+            let next = i
             i += 2
             let low = try hex4()
-            guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+            guard (0xDC00...0xDFFF).contains(low) else {
+                if salvaging { i = next; return "\u{FFFD}" }
+                throw undecodable("invalid low surrogate in \\u escape")
+            }
             return Character(Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!)
         }
-        guard let scalar = Unicode.Scalar(high) else { throw error("lone low surrogate in \\u escape") }
+        guard let scalar = Unicode.Scalar(high) else {
+            if salvaging { return "\u{FFFD}" }
+            throw undecodable("lone low surrogate in \\u escape")
+        }
         return Character(scalar)
     }
 

@@ -70,6 +70,9 @@ public struct SafeTensorsFile: Sendable {
         try self.init(data: data, path: path)
     }
 
+    /// The largest header read (the format's own limit): a corrupt length cannot make the reader allocate more.
+    public static let maxHeaderBytes = 100_000_000
+
     /// Parses and validates safetensors bytes; `path` labels error messages.
     public init(data: Data, path: String) throws {
         self.path = path
@@ -78,6 +81,9 @@ public struct SafeTensorsFile: Sendable {
         let headerLength = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard headerLength <= UInt64(data.count - 8) else {
             throw SafeTensorsError.malformed(path: path, reason: "header length \(headerLength) exceeds the file size \(data.count)")
+        }
+        guard headerLength <= UInt64(Self.maxHeaderBytes) else {
+            throw SafeTensorsError.malformed(path: path, reason: "header length \(headerLength) is over the format's \(Self.maxHeaderBytes)-byte limit")
         }
         dataStart = 8 + Int(headerLength)
         let header = data.subdata(in: data.startIndex + 8 ..< data.startIndex + dataStart)
@@ -111,11 +117,20 @@ public struct SafeTensorsFile: Sendable {
         guard shape.allSatisfy({ $0 >= 0 }), 0 <= offsets[0], offsets[0] <= offsets[1], offsets[1] <= dataSize else {
             throw SafeTensorsError.malformed(path: path, reason: "tensor \"\(name)\" has offsets \(offsets) outside the \(dataSize)-byte data section")
         }
-        let info = SafeTensorInfo(dtype: dtype, shape: shape, byteRange: offsets[0] ..< offsets[1])
-        if let size = elementSize[dtype], info.count * size != info.byteRange.count {
-            throw SafeTensorsError.malformed(path: path, reason: "tensor \"\(name)\" of shape \(shape) and dtype \(dtype) needs \(info.count * size) bytes, has \(info.byteRange.count)")
+        // The element count must not overflow, and a readable dtype's shape must match its bytes exactly, so what
+        // a reader allocates is bounded by the file.
+        let count = shape.reduce(Optional(1)) { total, n in
+            total.flatMap { t in let (p, overflow) = t.multipliedReportingOverflow(by: n); return overflow ? nil : p }
         }
-        return info
+        let length = offsets[1] - offsets[0]
+        func fits(_ count: Int, _ size: Int) -> Bool {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+            return !overflow && bytes == length
+        }
+        guard let count, elementSize[dtype].map({ fits(count, $0) }) ?? true else {
+            throw SafeTensorsError.malformed(path: path, reason: "tensor \"\(name)\" of shape \(shape) and dtype \(dtype) does not fit its \(length) bytes")
+        }
+        return SafeTensorInfo(dtype: dtype, shape: shape, byteRange: offsets[0] ..< offsets[1])
     }
 
     private static let elementSize: [String: Int] = [

@@ -66,7 +66,8 @@ public final class SQSClient: @unchecked Sendable {
 
     /// Long-polls for up to `maxMessages` (1...10) messages, waiting up to `waitTimeSeconds` (0...20)
     /// for the first; returns an empty array when none arrived. Asks for `SentTimestamp`,
-    /// `ApproximateReceiveCount` and all message attributes.
+    /// `ApproximateReceiveCount` and all message attributes. Each message is read on its own: one whose Body
+    /// or attributes cannot be read comes back with `SQSMessage.unreadable` set, beside its readable batch-mates.
     /// - Parameter visibilityTimeout: seconds the messages stay hidden; nil uses the queue's setting.
     /// - Throws: `SQSError` (`.interrupted` after `interruptReceive()`).
     public func receiveMessages(queueURL: String, maxMessages: Int = SQSClient.maxBatchSize, waitTimeSeconds: Int = 20,
@@ -77,7 +78,8 @@ public final class SQSClient: @unchecked Sendable {
         if interrupt.consume() { throw SQSError.interrupted }
         let request = SQSWire.receive(queueURL: queueURL, maxMessages: maxMessages, waitTimeSeconds: waitTimeSeconds,
                                       visibilityTimeout: visibilityTimeout, systemAttributes: Self.systemAttributes)
-        let answer = try call("ReceiveMessage", request, queue: queueURL, extraTime: Double(waitTimeSeconds), interruptible: true)
+        let answer = try call("ReceiveMessage", request, queue: queueURL, extraTime: Double(waitTimeSeconds), interruptible: true,
+                              keepingUndecodableStrings: true)
         return try SQSWire.Reader(action: "ReceiveMessage").messages(answer)
     }
 
@@ -180,8 +182,9 @@ public final class SQSClient: @unchecked Sendable {
     }
 
     /// Sends one action's JSON `body` with retries; returns the parsed answer (`{}` for an empty body).
+    /// `keepingUndecodableStrings`: see `JSONValue.parse` (for answers read value by value).
     private func call(_ action: String, _ body: [UInt8], queue: String, extraTime: Double = 0,
-                      interruptible: Bool = false) throws -> JSONValue {
+                      interruptible: Bool = false, keepingUndecodableStrings: Bool = false) throws -> JSONValue {
         var attempt = 1
         var refreshed = false
         while true {
@@ -191,7 +194,7 @@ public final class SQSClient: @unchecked Sendable {
                                         timeout: configuration.requestTimeout + extraTime, interruptible: interruptible)
                 guard !response.body.isEmpty else { return .object([:]) }
                 do {
-                    return try JSONValue.parse(response.body)
+                    return try JSONValue.parse(response.body, keepingUndecodableStrings: keepingUndecodableStrings)
                 } catch {
                     throw SQSError.malformedResponse(action: action, detail: "\(error)")
                 }

@@ -7,14 +7,19 @@ public struct SQSMessage: Sendable, Equatable {
     /// All system attributes returned, as strings.
     public var attributes: [String: String]
     public var messageAttributes: [String: SQSMessageAttribute]
+    /// Why part of the message could not be read (a Body or attribute value that is not valid Unicode, no Body):
+    /// then `body` is what could be salvaged (U+FFFD for unreadable parts, empty without a Body) and the
+    /// message is to be refused, while its batch-mates are read normally. Nil for a readable message.
+    public var unreadable: String?
 
     public init(messageID: String, receiptHandle: String, body: String, attributes: [String: String] = [:],
-                messageAttributes: [String: SQSMessageAttribute] = [:]) {
+                messageAttributes: [String: SQSMessageAttribute] = [:], unreadable: String? = nil) {
         self.messageID = messageID
         self.receiptHandle = receiptHandle
         self.body = body
         self.attributes = attributes
         self.messageAttributes = messageAttributes
+        self.unreadable = unreadable
     }
 
     /// Milliseconds since the Unix epoch when the queue accepted the message (`SentTimestamp`).

@@ -113,21 +113,39 @@ enum SQSWire {
             return s
         }
 
+        /// The received messages, each read on its own: an unreadable Body or attribute marks that message
+        /// (`SQSMessage.unreadable`) instead of failing the reply. A message without MessageId or ReceiptHandle
+        /// cannot even be refused: the reply is malformed.
         func messages(_ answer: JSONValue) throws -> [SQSMessage] {
             guard let list = answer["Messages"] else { return [] }
             guard let items = list.array else { throw fail("Messages is not a list") }
             return try items.map { m in
-                let attributes = m["Attributes"]?.stringMap ?? [:]
+                var problems: [String] = []
+                func text(_ value: JSONValue?, _ what: String) -> String? {
+                    switch value {
+                    case .string(let s)?: return s
+                    case .undecodableString(let salvaged, let reason)?: problems.append("\(what): \(reason)"); return salvaged
+                    case nil: return nil
+                    case let other?: problems.append("\(what) is \(other.kind)"); return nil
+                    }
+                }
                 var messageAttributes: [String: SQSMessageAttribute] = [:]
                 if case .object(let members)? = m["MessageAttributes"] {
                     for (name, a) in members {
+                        guard let dataType = text(a["DataType"], "attribute \(name) DataType") else {
+                            problems.append("attribute \(name) has no DataType")
+                            continue
+                        }
                         messageAttributes[name] = SQSMessageAttribute(
-                            dataType: try required(a, "DataType"), stringValue: a["StringValue"]?.string,
+                            dataType: dataType, stringValue: text(a["StringValue"], "attribute \(name)"),
                             binaryValue: a["BinaryValue"]?.string.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) })
                     }
                 }
+                let body = text(m["Body"], "Body")
+                if body == nil, m["Body"] == nil { problems.append("no Body") }
                 return SQSMessage(messageID: try required(m, "MessageId"), receiptHandle: try required(m, "ReceiptHandle"),
-                                  body: try required(m, "Body"), attributes: attributes, messageAttributes: messageAttributes)
+                                  body: body ?? "", attributes: m["Attributes"]?.stringMap ?? [:], messageAttributes: messageAttributes,
+                                  unreadable: problems.isEmpty ? nil : problems.joined(separator: "; "))
             }
         }
 

@@ -116,7 +116,9 @@ public final class InteractionRepository {
     ///   - window: seconds of history kept and read (TOWER_WINDOW).
     ///   - modelVersion: stored beside each vector.
     ///   - encode: the user tower: one history per customer (most recent first, 1…20 items) → one vector each.
-    /// - Throws: `PostgresError` (the transaction is rolled back; re-running the batch is safe), or what `encode` throws.
+    /// - Throws: `PostgresError` (the transaction is rolled back; re-running the batch is safe; a data error —
+    ///   SQLSTATE class 22/23 — is the events' own), `UserVectorWriteError` when the encoder's output is unfit to
+    ///   store or refused (Tower's fault, not the events'), or what `encode` throws.
     public func apply(_ events: [IncomingEvent], now: Date, window: TimeInterval, modelVersion: String,
                       encode: ([[HistoryItem]]) throws -> [[Float]]) throws -> BatchResult {
         precondition(Set(events.map(\.messageID)).count == events.count, "message ids must be unique within a batch")
@@ -148,12 +150,18 @@ public final class InteractionRepository {
             let histories = try vectors.histories(from: first[2])
             let encoded = affected.filter { histories[$0] != nil }
             let output = encoded.isEmpty ? [] : try encode(encoded.map { histories[$0]! })
-            precondition(output.count == encoded.count, "the encoder returned \(output.count) vectors for \(encoded.count) histories")
-            let second = try connection.pipeline([
-                vectors.storeStatement(vectors: zip(encoded, output).map { (customerID: $0.0, embedding: $0.1) },
-                                       modelVersion: modelVersion, updatedAt: now, pruning: affected, windowStart: windowStart),
-                .sql("COMMIT"),
-            ])
+            try UserVectorRepository.check(output, for: encoded)
+            let second: [PostgresResult]
+            do {
+                second = try connection.pipeline([
+                    vectors.storeStatement(vectors: zip(encoded, output).map { (customerID: $0.0, embedding: $0.1) },
+                                           modelVersion: modelVersion, updatedAt: now, pruning: affected, windowStart: windowStart),
+                    .sql("COMMIT"),
+                ])
+            } catch let error as PostgresError where error.isDataError {
+                // The events passed the record statement: a data error now is about the vectors Tower computed.
+                throw UserVectorWriteError.refused(error)
+            }
             return BatchResult(outcomes: outcomes, updatedCustomers: encoded, prunedInteractions: try vectors.storeCounts(from: second[0]).pruned)
         } catch {
             if connection.isConnected { _ = try? connection.execute("ROLLBACK") }

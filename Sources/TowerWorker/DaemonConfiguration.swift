@@ -14,7 +14,7 @@ import TowerQueue
 /// | TOWER_RECEIVE_WAIT | long-poll wait per receive (0…20 s) | 20s |
 /// | TOWER_VISIBILITY_TIMEOUT | how long a received batch stays hidden from other consumers | 60s |
 /// | TOWER_MAX_MESSAGE_BYTES | larger bodies are dead-lettered | 16384 |
-/// | TOWER_PRODUCT_RETRY_RECEIVES | receives of an event whose product has no vector before it is dead-lettered | 8 |
+/// | TOWER_PRODUCT_RETRY_RECEIVES | receives of an event whose product has no vector before it is dead-lettered (below the redrive policy's maxReceiveCount) | 8 |
 /// | TOWER_PRODUCT_RETRY_DELAY | first wait before such an event is retried (doubles each time, at most 15 min) | 15s |
 /// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity) | 10m |
 /// | TOWER_PROCESSED_RETENTION | how long applied message ids are remembered (≥ the queue's retention) | 14d |

@@ -25,6 +25,7 @@ public final class DaemonMetrics: Sendable {
     private let deleteFailures: Counter
     private let databaseErrors: Counter
     private let queueErrors: Counter
+    private let internalErrors: Counter
     private let model: Gauge
 
     /// Queue lag buckets: 10 ms … 1 h.
@@ -43,9 +44,11 @@ public final class DaemonMetrics: Sendable {
         deleteFailures = registry.counter("tower_delete_failures_total", help: "DeleteMessageBatch entries that failed.")
         databaseErrors = registry.counter("tower_database_errors_total", help: "Failed PostgreSQL attempts.")
         queueErrors = registry.counter("tower_queue_errors_total", help: "Failed queue requests (retried ones included).")
+        internalErrors = registry.counter("tower_internal_errors_total",
+                                          help: "Batches left on the queue for Tower's own fault (unfit model output); alert on any.")
         model = registry.gauge("tower_model_info", help: "1 for the user tower version in use.", labels: ["version"])
         for reason in RejectionReason.allCodes { rejected.inc(by: 0, labels: [reason]) }
-        for counter in [applied, duplicates, deferred, deleteFailures, databaseErrors, queueErrors] { counter.inc(by: 0) }
+        for counter in [applied, duplicates, deferred, deleteFailures, databaseErrors, queueErrors, internalErrors] { counter.inc(by: 0) }
     }
 
     func observeQueueLag(seconds: Double) { queueLag.observe(max(0, seconds)) }
@@ -59,6 +62,7 @@ public final class DaemonMetrics: Sendable {
     func countDeleteFailures(_ n: Int) { if n > 0 { deleteFailures.inc(by: Double(n)) } }
     func countDatabaseError() { databaseErrors.inc() }
     func countQueueError() { queueErrors.inc() }
+    func countInternalError() { internalErrors.inc() }
 
     /// Marks `version` as the model in use (and any previous one as not).
     func modelLoaded(version: String, previous: String?) {

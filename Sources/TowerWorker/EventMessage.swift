@@ -21,6 +21,8 @@ public struct EventMessage: Sendable, Equatable {
 /// message attribute `TowerRejectReason`, the `reason` label of the rejection metric and the
 /// `reason` field of the log line; `description` is the human explanation.
 public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The queue's reply could not be read for this message (Body not valid Unicode, no Body): `SQSMessage.unreadable`.
+    case unreadableMessage(String)
     /// The body is larger than the configured limit.
     case tooLarge(bytes: Int, limit: Int)
     /// The body is not valid JSON, or not a JSON object.
@@ -42,6 +44,7 @@ public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible
 
     public var code: String {
         switch self {
+        case .unreadableMessage: return "unreadable_message"
         case .tooLarge: return "too_large"
         case .malformedJSON: return "malformed_json"
         case .missingField: return "missing_field"
@@ -55,11 +58,13 @@ public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// Every code, for documentation and for pre-registering metric labels.
-    public static let allCodes = ["too_large", "malformed_json", "missing_field", "wrong_type", "unknown_event_type",
+    public static let allCodes = ["unreadable_message", "too_large", "malformed_json", "missing_field", "wrong_type", "unknown_event_type",
                                   "id_out_of_range", "bad_occurred_at", "product_without_vector", "rejected_by_database"]
 
     public var description: String {
         switch self {
+        case .unreadableMessage(let why):
+            return "the queue delivered a message that cannot be read (\(why)); the DLQ copy's body is what could be salvaged"
         case .tooLarge(let bytes, let limit):
             return "body is \(bytes) bytes, over the \(limit)-byte limit (TOWER_MAX_MESSAGE_BYTES)"
         case .malformedJSON(let why):

@@ -44,6 +44,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case visibilityExpired(seconds: Int)
     /// The database refused the batch for a reason a retry cannot cure (schema, permissions).
     case database(PostgresError)
+    /// Tower's own fault (the model's output, the schema): the events are healthy and are never dead-lettered for it.
+    case `internal`(UserVectorWriteError)
 
     public var description: String {
         switch self {
@@ -53,6 +55,8 @@ public enum PipelineError: Error, CustomStringConvertible {
             return "PostgreSQL stayed unavailable for the batch's \(s) s visibility timeout: the batch will be received again"
         case .database(let e):
             return "PostgreSQL refused the batch: \(e)"
+        case .internal(let e):
+            return "internal error, the batch is retried: \(e)"
         }
     }
 }
@@ -167,6 +171,10 @@ public final class Pipeline {
             if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
             if batch.receipts[message.messageID] != nil { batch.receipts[message.messageID]!.append(message); continue }
             batch.receipts[message.messageID] = [message]
+            if let why = message.unreadable {
+                batch.rejected.append((message, .unreadableMessage(why)))
+                continue
+            }
             switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
             case .success(let e):
                 batch.events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
@@ -180,8 +188,9 @@ public final class Pipeline {
 
     // MARK: applying
 
-    /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23),
-    /// applies the events one by one so the others still go through, and returns the refused ones.
+    /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23 from
+    /// recording the events), applies the events one by one so the others still go through, and returns the
+    /// refused ones. Unfit model output is never the events' fault: it throws `PipelineError.internal`.
     private func apply(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double,
                        historiesRead: () -> Void)
         throws -> (BatchResult, refused: [(String, PostgresError)]) {
@@ -237,23 +246,11 @@ public final class Pipeline {
         } catch let error as PostgresError where !error.isDataError {
             metrics.countDatabaseError()
             throw PipelineError.database(error)
+        } catch let error as UserVectorWriteError {
+            metrics.countInternalError()
+            throw PipelineError.internal(error)
         }
     }
-}
-
-/// Message attributes of a dead-lettered message.
-public enum DeadLetterAttributes {
-    /// The `RejectionReason.code`.
-    public static let reason = "TowerRejectReason"
-    /// The human-readable reason.
-    public static let detail = "TowerRejectDetail"
-    /// The id the message had on the main queue.
-    public static let sourceMessageID = "TowerSourceMessageId"
-}
-
-extension PostgresError {
-    /// A refusal caused by one statement's data (SQLSTATE classes 22 and 23), not by the server or schema.
-    var isDataError: Bool { ["22", "23"].contains(sqlState?.errorClass ?? "") }
 }
 
 extension Array {

@@ -1,7 +1,21 @@
 import Foundation
 import Postgres
+import TowerJSON
 import TowerQueue
 import TowerStore
+
+/// A configuration that works against the queue's own settings.
+public enum PreflightError: Error, CustomStringConvertible, Equatable {
+    /// SQS would redrive an event before Tower gives up on its product and dead-letters it with the reason.
+    case retryBudgetExceedsRedrive(productRetryReceives: Int, maxReceiveCount: Int)
+
+    public var description: String {
+        switch self {
+        case .retryBudgetExceedsRedrive(let retries, let max):
+            return "TOWER_PRODUCT_RETRY_RECEIVES is \(retries) but the queue's redrive policy moves a message to its DLQ after \(max) receives, without Tower's reason: set TOWER_PRODUCT_RETRY_RECEIVES below \(max) (at most \(max - 1); a few receives of margin cover outages) or raise maxReceiveCount"
+        }
+    }
+}
 
 /// The checks `towerd --check` runs and the daemon runs at start: database and schema, queues, model.
 public struct Preflight {
@@ -22,11 +36,19 @@ public struct Preflight {
 
     /// Requires the queue (and the DLQ, when configured) to exist with working credentials. Returns one line
     /// per queue, and whether rejected messages have somewhere to go (a DLQ or the queue's redrive policy).
+    /// - Throws: `PreflightError.retryBudgetExceedsRedrive` when the redrive policy's `maxReceiveCount` is not
+    ///   above TOWER_PRODUCT_RETRY_RECEIVES; `SQSError` when a queue is unusable.
     public func queues() throws -> (lines: [String], rejectedMessagesHandled: Bool) {
         let client = try SQSClient(configuration: configuration.sqs)
         let attributes = try client.getQueueAttributes(queueURL: configuration.queueURL,
                                                        names: ["ApproximateNumberOfMessages", "VisibilityTimeout", "RedrivePolicy"])
         var lines = ["queue \(configuration.queueURL) reachable (\(attributes["ApproximateNumberOfMessages"] ?? "?") messages waiting)"]
+        if let max = attributes["RedrivePolicy"].flatMap(Self.maxReceiveCount) {
+            guard configuration.productRetryReceives < max else {
+                throw PreflightError.retryBudgetExceedsRedrive(productRetryReceives: configuration.productRetryReceives, maxReceiveCount: max)
+            }
+            lines.append("retry budget: products without a vector are dead-lettered at receive \(configuration.productRetryReceives), before the redrive policy's \(max)")
+        }
         if let dlq = configuration.deadLetterQueueURL {
             _ = try client.getQueueAttributes(queueURL: dlq, names: ["ApproximateNumberOfMessages"])
             lines.append("dead-letter queue \(dlq) reachable")
@@ -38,6 +60,14 @@ public struct Preflight {
         }
         lines.append("no TOWER_DLQ_URL and the queue has no redrive policy: rejected messages are redelivered until they expire; set TOWER_DLQ_URL or a redrive policy")
         return (lines, false)
+    }
+
+    /// `maxReceiveCount` of a RedrivePolicy (AWS writes it as a number or a string); nil when absent or unreadable.
+    static func maxReceiveCount(_ policy: String) -> Int? {
+        switch try? JSONValue.parse(Array(policy.utf8))["maxReceiveCount"] {
+        case .number(let n)?, .string(let n)?: return Int(n)
+        default: return nil
+        }
     }
 
     /// Loads the model the daemon would run.

@@ -68,18 +68,11 @@ public final class Settler: @unchecked Sendable {
         }
         guard let dlq = configuration.deadLetterQueueURL else { return [] }
         var accepted: [Settlement.Rejection] = []
-        for chunk in rejected.chunked(into: SQSClient.maxBatchSize) {
-            let entries = chunk.enumerated().map { i, item in
-                SQSSendEntry(id: "m\(i)", body: item.message.body, messageAttributes: [
-                    DeadLetterAttributes.reason: .string(item.reason.code),
-                    DeadLetterAttributes.detail: .string(String(item.reason.description.prefix(1024))),
-                    DeadLetterAttributes.sourceMessageID: .string(item.message.messageID),
-                ])
-            }
+        for batch in DeadLetterCopy.batches(rejected) {
             do {
-                let result = try queue.sendMessageBatch(queueURL: dlq, entries: entries)
+                let result = try queue.sendMessageBatch(queueURL: dlq, entries: batch.map(\.entry))
                 let ok = Set(result.successful.map(\.id))
-                accepted += chunk.enumerated().filter { ok.contains("m\($0.offset)") }.map(\.element)
+                accepted += batch.filter { ok.contains($0.entry.id) }.map(\.rejection)
                 for failure in result.failed {
                     logger.error("dead-letter queue refused a message; it stays on the queue", metadata: ["failure": "\(failure)"])
                 }

@@ -13,6 +13,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(Duration.parseSeconds("45"), 45)
         XCTAssertNil(Duration.parseSeconds("-1h"))
         XCTAssertNil(Duration.parseSeconds("soon"))
+        for absurd in ["inf", "infinity", "nan", "infs", "1e400", "0x10", "15600000w", "1e10d", "0"] {
+            XCTAssertNil(Duration.parseSeconds(absurd), absurd)
+        }
+        XCTAssertEqual(Duration.parseSeconds("36500d"), Duration.maxSeconds)
+        XCTAssertEqual(Duration.parseSeconds("1.5e1m"), 900)
+        XCTAssertThrowsError(try ConfigSource(values: ["TOWER_WINDOW": "inf"]).duration("TOWER_WINDOW", default: 1)) {
+            XCTAssertTrue("\($0)".contains("TOWER_WINDOW") && "\($0)".contains("at most 36500d"), "\($0)")
+        }
     }
 
     func testEventTypesParseAndReject() throws {

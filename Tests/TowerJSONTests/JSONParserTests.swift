@@ -60,6 +60,24 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
+    func testKeptUndecodableStringsSpoilOnlyTheirValue() throws {
+        // [{"b":"ok"}, {"b":"a<FF>"}, {"b":"\ud800x"}, {"b":"\udc00\u0041"}, {"b":"\ud83d\u0041"}]
+        var bytes = Array(#"[{"b":"ok"},{"b":"a"#.utf8) + [0xFF] + Array(#""},{"b":"\ud800x"},"#.utf8)
+        bytes += Array(#"{"b":"\udc00\u0041"},{"b":"\ud83d\u0041"}]"#.utf8)
+        XCTAssertThrowsError(try JSONValue.parse(bytes), "strict by default")
+        let items = try XCTUnwrap(try JSONValue.parse(bytes, keepingUndecodableStrings: true).array)
+        XCTAssertEqual(items[0]["b"], .string("ok"))
+        let salvaged = items.dropFirst().map { item -> String? in
+            guard case .undecodableString(let s, let reason)? = item["b"] else { return nil }
+            XCTAssertTrue(reason.contains("UTF-8") || reason.contains("surrogate"), reason)
+            return s
+        }
+        XCTAssertEqual(salvaged, ["a\u{FFFD}", "\u{FFFD}x", "\u{FFFD}A", "\u{FFFD}A"])
+        // Syntax errors still fail the whole text, and member names must be valid.
+        XCTAssertThrowsError(try JSONValue.parse(Array(#"[{"b":"\ud800"#.utf8), keepingUndecodableStrings: true))
+        XCTAssertThrowsError(try JSONValue.parse(Array(#"{"\ud800":1}"#.utf8), keepingUndecodableStrings: true))
+    }
+
     func testErrorOffsetPointsAtTheProblem() {
         XCTAssertThrowsError(try parse(#"{"a": x}"#)) { XCTAssertEqual(($0 as? JSONSyntaxError)?.offset, 6) }
     }

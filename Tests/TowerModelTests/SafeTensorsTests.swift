@@ -90,6 +90,26 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    func testCorruptHeadersAreErrorsNotTrapsOrHugeAllocations() throws {
+        for header in [#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}}"#,
+                       #"{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}}"#,
+                       #"{"w":{"dtype":"I4","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}}"#] {
+            XCTAssertThrowsError(try SafeTensorsFile(data: handMade(header: header, payload: []), path: "mem"), header) {
+                guard case .malformed(_, let reason) = $0 as? SafeTensorsError, reason.contains("does not fit") else { return XCTFail("\($0)") }
+            }
+        }
+        // A sparse 120 MB file whose first 8 bytes claim a 110 MB header: refused before anything is read.
+        let path = temporaryPath()
+        var length = UInt64(110_000_000).littleEndian
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes: &length, count: 8)))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 120_000_000)
+        try handle.close()
+        XCTAssertThrowsError(try SafeTensorsFile(path: path)) {
+            guard case .malformed(_, let reason) = $0 as? SafeTensorsError, reason.contains("limit") else { return XCTFail("\($0)") }
+        }
+    }
+
     func testWriterRejectsInconsistentTensors() {
         XCTAssertThrowsError(try SafeTensorsWriter.encode([SafeTensor(name: "w", shape: [2, 2], values: [1])]))
         XCTAssertThrowsError(try SafeTensorsWriter.encode([SafeTensor(name: "w", shape: [1], values: [1]),

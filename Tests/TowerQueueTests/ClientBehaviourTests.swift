@@ -22,6 +22,24 @@ final class ClientBehaviourTests: XCTestCase {
         return nil
     }
 
+    func testAnUnreadableMessageIsMarkedAloneAndItsBatchMatesAreRead() throws {
+        server.enqueue(.respond(status: 200, body: #"""
+        {"Messages":[{"MessageId":"m1","ReceiptHandle":"r1","Body":"fine"},
+         {"MessageId":"m2","ReceiptHandle":"r2","Body":"x\ud800y"},
+         {"MessageId":"m3","ReceiptHandle":"r3"},
+         {"MessageId":"m4","ReceiptHandle":"r4","Body":"ok","MessageAttributes":{"a":{"DataType":"String","StringValue":"\udfff"}}},
+         {"MessageId":"m5","ReceiptHandle":"r5","Body":"also fine"}]}
+        """#))
+        let messages = try client().receiveMessages(queueURL: queue, waitTimeSeconds: 0)
+        XCTAssertEqual(messages.map(\.messageID), ["m1", "m2", "m3", "m4", "m5"])
+        XCTAssertEqual(messages.map(\.body), ["fine", "x\u{FFFD}y", "", "ok", "also fine"])
+        XCTAssertNil(messages[0].unreadable)
+        XCTAssertTrue(messages[1].unreadable?.contains("Body: lone high surrogate") ?? false, "\(messages[1])")
+        XCTAssertEqual(messages[2].unreadable, "no Body")
+        XCTAssertTrue(messages[3].unreadable?.contains("attribute a") ?? false, "\(messages[3])")
+        XCTAssertNil(messages[4].unreadable)
+    }
+
     func testReceiveRequestShapeAndDecoding() throws {
         server.enqueue(.respond(status: 200, body: """
         {"Messages":[{"MessageId":"m1","ReceiptHandle":"r1","MD5OfBody":"x","Body":"{\\"a\\":1}",

@@ -72,7 +72,7 @@ final class EventMessageTests: XCTestCase {
     }
 
     func testReasonCodesAreDistinctAndListed() {
-        let reasons: [RejectionReason] = [.tooLarge(bytes: 1, limit: 1), .malformedJSON(""), .missingField(""), .wrongType(field: "", expected: ""),
+        let reasons: [RejectionReason] = [.unreadableMessage(""), .tooLarge(bytes: 1, limit: 1), .malformedJSON(""), .missingField(""), .wrongType(field: "", expected: ""),
                                           .unknownEventType(""), .idOutOfRange(field: "", value: ""), .badOccurredAt(""),
                                           .productWithoutVector(productID: 1, receives: 1), .rejectedByDatabase("")]
         XCTAssertEqual(reasons.map(\.code), RejectionReason.allCodes)

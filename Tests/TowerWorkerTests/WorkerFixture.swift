@@ -98,10 +98,10 @@ final class WorkerFixture {
 
     // MARK: pipeline in process
 
-    func pipeline(model: ModelHolder? = nil) throws -> Pipeline {
+    func pipeline(model: ModelHolder? = nil, metrics: DaemonMetrics = DaemonMetrics()) throws -> Pipeline {
         Pipeline(configuration: configuration, queue: client, connection: try db.connect(),
                  model: try model ?? ModelHolder(path: configuration.settings.modelPath, eventTypes: configuration.settings.eventTypes),
-                 metrics: DaemonMetrics(), stop: StopSignal(), logger: .init(label: "test"))
+                 metrics: metrics, stop: StopSignal(), logger: .init(label: "test"))
     }
 
     /// Receives and processes batches until the queue has nothing visible for a receive; returns the summaries.
