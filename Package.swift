@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "TowerRerank"),
         .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "CZlib"]),
+        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         .target(name: "TowerWorker", dependencies: [
             "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON",
@@ -56,9 +56,9 @@ let package = Package(
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
         .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
-        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
-        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
     ]
 )
