@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
+            "TowerWorker", "TowerRanking", "TowerRerank", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
