@@ -29,22 +29,23 @@ let package = Package(
         // Load-time OpenBLAS kernel selection (a constructor in every binary that links TowerMath; docs/blas.md).
         .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
-        .target(name: "TowerModel", dependencies: ["TowerMath"]),
+        .target(name: "TowerRerank"),
+        .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "CZlib"]),
+        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         .target(name: "TowerWorker", dependencies: [
             "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "TowerRanking", dependencies: ["Postgres"]),
+        .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
         .executableTarget(name: "towerd", dependencies: [
             "TowerWorker", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRanking", "TowerRerank", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -55,10 +56,11 @@ let package = Package(
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
+        .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
         .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
-        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
-        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
     ]
 )

@@ -14,6 +14,7 @@ public final class Ranker: Sendable {
     public let configuration: RankerConfiguration
     private let pool: ConnectionPool
     private let indexCache: VectorIndexCache
+    private let rerankCache: RerankParameterCache
 
     /// A ranker over the database at `url` (libpq URL or key=value string). Connects on first use.
     public init(url: String, configuration: RankerConfiguration = RankerConfiguration()) {
@@ -21,6 +22,7 @@ public final class Ranker: Sendable {
         pool = ConnectionPool(url: Self.withConnectTimeout(url, seconds: configuration.connectTimeoutSeconds),
                               maxSize: configuration.maxConnections, acquireTimeout: configuration.acquireTimeout)
         indexCache = VectorIndexCache(interval: configuration.indexCheckInterval)
+        rerankCache = RerankParameterCache(interval: configuration.rerankCheckInterval)
     }
 
     /// Closes idle connections (for shutdown; the ranker stays usable and reconnects on demand).
@@ -31,22 +33,35 @@ public final class Ranker: Sendable {
     /// One page of `customer`'s feed.
     ///
     /// `relevance` orders by cosine similarity to the customer's vector (score = cosine + 1, ties by product
-    /// id); a customer without a vector gets the popularity order (mode `fallback`). Other sorts ignore the
-    /// customer. `diversify` applies to relevance orders only. Throws `RankingError`.
+    /// id); a customer without a vector gets the popularity order (mode `fallback`). Once re-ranker
+    /// parameters are published (`tower train`, `tower rerank publish`), the first `candidates.rerank`
+    /// positions of a personalised feed are the re-ranker's order of its candidates (see docs/ranking.md)
+    /// and the cosine order continues after them; with `diversify` the feed stays in cosine order.
+    /// Other sorts ignore the customer. `diversify` applies to relevance orders only. `exclude` leaves out
+    /// products of the customer's window history, in every mode. Throws `RankingError`.
     public func feed(customer: Int64, filters: RankingFilters = .none, sort: RankingSort = .relevance,
                      page: Int = 1, perPage: Int = 20, includeTotal: Bool = false,
-                     diversify: Diversity? = nil) throws -> FeedPage {
+                     diversify: Diversity? = nil, exclude: FeedExclusion = .none) throws -> FeedPage {
         try validate(perPage: perPage)
         let pages = 1...(Int.max / perPage)
         guard pages.contains(page) else { throw RankingError.invalidPage(page, allowed: pages) }
         try filters.validate()
         try diversify?.validate()
         return try read { session in
+            var filters = filters
+            filters.excludedProductIDs += try session.excludedProducts(customer, exclude)
             let personalized = try sort == .relevance && session.customerHasVector(customer)
             let ordering = personalized ? Ordering.nearest(.customer(customer), reason: .personalized) : Ordering(sort: sort)
             let total = try includeTotal ? session.count(ordering, filters) : nil
-            let items = try session.rank(ordering, filters, offset: (page - 1) * perPage, limit: perPage,
+            let offset = (page - 1) * perPage
+            let items: [RankedItem]
+            if personalized, diversify == nil, let reranker = try rerankCache.current(session.connection) {
+                items = try session.rerankedPage(customer: customer, filters: filters, offset: offset, limit: perPage,
+                                                 total: total, reranker: reranker)
+            } else {
+                items = try session.rank(ordering, filters, offset: offset, limit: perPage,
                                          diversity: sort == .relevance ? diversify : nil, total: total)
+            }
             return FeedPage(customerID: customer, page: page, perPage: perPage, total: total,
                             mode: personalized ? .personalized : sort == .relevance ? .fallback : .sorted, items: items)
         }
@@ -55,9 +70,9 @@ public final class Ranker: Sendable {
     /// Async `feed` for Swift concurrency callers.
     public func feed(customer: Int64, filters: RankingFilters = .none, sort: RankingSort = .relevance,
                      page: Int = 1, perPage: Int = 20, includeTotal: Bool = false,
-                     diversify: Diversity? = nil) async throws -> FeedPage {
+                     diversify: Diversity? = nil, exclude: FeedExclusion = .none) async throws -> FeedPage {
         try await offload { try self.feed(customer: customer, filters: filters, sort: sort, page: page, perPage: perPage,
-                                          includeTotal: includeTotal, diversify: diversify) }
+                                          includeTotal: includeTotal, diversify: diversify, exclude: exclude) }
     }
 
     // MARK: similar
@@ -102,6 +117,11 @@ public final class Ranker: Sendable {
     /// Async `product`.
     public func product(_ id: Int64) async throws -> CatalogProduct? {
         try await offload { try self.product(id) }
+    }
+
+    /// The version of the re-ranker this ranker serves (nil: none published), as of its last check.
+    public func rerankVersion() throws -> String? {
+        try read { try rerankCache.current($0.connection)?.parameters.version }
     }
 
     /// Whether the HNSW index exists and how large the catalog is, freshly read; `usesIndex` tells the policy.

@@ -39,6 +39,8 @@ public struct RankerConfiguration: Sendable {
     public var maxScanTuples: Int = 20_000
     /// How often the ranker re-checks whether the HNSW index exists and how large the catalog is.
     public var indexCheckInterval: TimeInterval = 60
+    /// How often the ranker checks `rerank_parameters` for a newly published re-ranker version.
+    public var rerankCheckInterval: TimeInterval = 60
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
     /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).

@@ -59,7 +59,7 @@ struct ReadSession {
     /// is fast and exact, where a filtered graph walk is slower and misses. The candidates are the total
     /// when it was counted, else the planner's estimate (statistics only: counting them would cost as
     /// much as the exact scan). Neither depends on the page, so all pages of a request share one order.
-    private func useIndex(_ ordering: Ordering, _ filters: RankingFilters, total: Int?) throws -> Bool {
+    func useIndex(_ ordering: Ordering, _ filters: RankingFilters, total: Int?) throws -> Bool {
         guard filters.productIDs == nil, try indexCache.current(connection).usesIndex(configuration.vectorSearch) else { return false }
         guard case .automatic(let threshold) = configuration.vectorSearch, filters.narrowsCandidates else { return true }
         let candidates = try total.map(Double.init) ?? estimatedCandidates(ordering, filters)
@@ -87,20 +87,21 @@ struct ReadSession {
     /// `maxScanTuples`, ran out, or strict ordering skipped products found late). The order then
     /// continues with the exact order of the products the stream did not yield: a page is never partial,
     /// every matching product appears exactly once, and every page agrees with every other.
-    private func candidates(_ ordering: Ordering, _ filters: RankingFilters, offset: Int, limit: Int, excluding: Int64?,
-                            approximate: Bool, categories: Bool = false, vectors: Bool = false) throws -> [Candidate] {
+    /// `skipping` leaves products out of the ordering (it then continues as if they were not there).
+    func candidates(_ ordering: Ordering, _ filters: RankingFilters, offset: Int, limit: Int, excluding: Int64?,
+                    skipping: [Int64] = [], approximate: Bool, categories: Bool = false, vectors: Bool = false) throws -> [Candidate] {
         let slice = { (limit: Int?, offset: Int, skipping: [Int64]) throws -> [Candidate] in
             try select(ordering, filters, excluding: excluding, skipping: skipping, limit: limit, offset: offset,
                        categories: categories, vectors: vectors)
         }
-        guard ordering.isVector else { return try slice(limit, offset, []) }
+        guard ordering.isVector else { return try slice(limit, offset, skipping) }
         try set(planner(approximate: approximate))
-        let rows = try slice(limit, offset, [])
+        let rows = try slice(limit, offset, skipping)
         guard approximate, rows.count < limit else { return rows }
-        let stream = try slice(nil, 0, [])
+        let stream = try slice(nil, 0, skipping)
         try set(planner(approximate: false))
         let head = Array(stream.dropFirst(offset).prefix(limit))
-        let rest = try slice(limit - head.count, max(0, offset - stream.count), stream.map(\.item.productID))
+        let rest = try slice(limit - head.count, max(0, offset - stream.count), skipping + stream.map(\.item.productID))
         return head + rest
     }
 

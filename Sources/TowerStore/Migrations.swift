@@ -78,5 +78,40 @@ public enum Migrations {
         );
         CREATE INDEX processed_messages_time ON processed_messages (processed_at);
         """),
+        Migration(version: 2, name: "neighbours, trending, re-ranker parameters", sql: """
+        -- Top neighbours per product (at most 100 per product and kind), refreshed by `tower train` and the
+        -- daemon's sweep. 'covisit': co-occurrence of any events in customers' histories, event-weighted,
+        -- cosine-normalised; 'bought': the same over cart/purchase-weight events only (bought-together).
+        CREATE TABLE product_neighbors (
+            product_id  bigint NOT NULL,
+            kind        text   NOT NULL,
+            neighbor_id bigint NOT NULL,
+            score       real   NOT NULL,
+            PRIMARY KEY (product_id, kind, neighbor_id)
+        );
+
+        -- Weighted events per product over the last 1/7/30 days before the newest event, and a velocity
+        -- score (recent rate against the 30-day baseline); refreshed at least hourly by the daemon's sweep.
+        CREATE TABLE product_trending (
+            product_id   bigint PRIMARY KEY,
+            weight_1d    real NOT NULL,
+            weight_7d    real NOT NULL,
+            weight_30d   real NOT NULL,
+            trend_score  real NOT NULL,
+            refreshed_at timestamptz NOT NULL
+        );
+        CREATE INDEX product_trending_score ON product_trending (trend_score DESC, product_id);
+        CREATE INDEX product_trending_7d ON product_trending (weight_7d DESC, product_id);
+
+        -- Published re-ranker parameters (TowerRerank JSON) with the event weights they were trained with
+        -- (JSON object name → weight, for the history features); the newest `published_at` row is served.
+        CREATE TABLE rerank_parameters (
+            version       text PRIMARY KEY,
+            parameters    text NOT NULL,
+            event_weights text NOT NULL,
+            published_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE INDEX rerank_parameters_published ON rerank_parameters (published_at DESC, version);
+        """),
     ]
 }

@@ -16,7 +16,8 @@ import TowerQueue
 /// | TOWER_MAX_MESSAGE_BYTES | larger bodies are dead-lettered | 16384 |
 /// | TOWER_PRODUCT_RETRY_RECEIVES | receives of an event whose product has no vector before it is dead-lettered (below the redrive policy's maxReceiveCount) | 8 |
 /// | TOWER_PRODUCT_RETRY_DELAY | first wait before such an event is retried (doubles each time, at most 15 min) | 15s |
-/// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity) | 10m |
+/// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity, trending; at most 1h) | 10m |
+/// | TOWER_NEIGHBORS_INTERVAL | period of the sweep's recomputation of `product_neighbors` (co-visitation) | 6h |
 /// | TOWER_PROCESSED_RETENTION | how long applied message ids are remembered (≥ the queue's retention) | 14d |
 public struct DaemonConfiguration: Sendable {
     public var settings: TowerSettings
@@ -32,6 +33,7 @@ public struct DaemonConfiguration: Sendable {
     public var productRetryDelaySeconds: Double
     public var sweepIntervalSeconds: Double
     public var processedRetentionSeconds: Double
+    public var neighborsIntervalSeconds: Double
 
     /// TOWER_WORKERS when not set. Two: while one worker waits on a round trip the other works; on the 2-core test
     /// machine, shared with the queue server and PostgreSQL, two drain about as much as one when it is otherwise idle
@@ -65,6 +67,11 @@ public struct DaemonConfiguration: Sendable {
         productRetryReceives = try Self.int(source, "TOWER_PRODUCT_RETRY_RECEIVES", default: 8, in: 1...1_000)
         productRetryDelaySeconds = try source.duration("TOWER_PRODUCT_RETRY_DELAY", default: 15)
         sweepIntervalSeconds = try source.duration("TOWER_SWEEP_INTERVAL", default: 600)
+        guard sweepIntervalSeconds <= 3_600 else {
+            throw ConfigError.invalid(key: "TOWER_SWEEP_INTERVAL", value: source["TOWER_SWEEP_INTERVAL"] ?? "",
+                                      expected: "at most 1h (the sweep keeps product_trending at most an hour old)")
+        }
+        neighborsIntervalSeconds = try source.duration("TOWER_NEIGHBORS_INTERVAL", default: 6 * 3_600)
         processedRetentionSeconds = try source.duration("TOWER_PROCESSED_RETENTION", default: 14 * 86_400)
     }
 

@@ -6,13 +6,16 @@ import TowerStore
 /// The periodic sweep, on its own thread and connection so batches never wait for it: deletes the
 /// interactions of customers who went quiet (older than the window; their vectors stay), forgets applied
 /// message ids older than TOWER_PROCESSED_RETENTION, deletes events older than TOWER_EVENT_RETENTION from
-/// the event log, and refreshes product popularity.
+/// the event log, and refreshes product popularity and `product_trending`; every TOWER_NEIGHBORS_INTERVAL it
+/// also recomputes `product_neighbors` (co-visitation over the whole log, slower).
 /// Several daemons may sweep at once: every step is idempotent.
 final class Sweeper: @unchecked Sendable {
     private let configuration: DaemonConfiguration
     private let stop: StopSignal
     private let logger: Logger
     private var connection: PostgresConnection?
+    /// When this daemon last recomputed `product_neighbors` (nil: not yet, so the first sweep does).
+    private var neighborsRefreshed: ContinuousClock.Instant?
 
     init(configuration: DaemonConfiguration, stop: StopSignal, logger: Logger) {
         self.configuration = configuration
@@ -55,8 +58,16 @@ final class Sweeper: @unchecked Sendable {
         } ?? 0
         let popularity = try PopularityRepository(c, eventTypes: configuration.settings.eventTypes,
                                                   periodSeconds: configuration.settings.popularityPeriodSeconds).refresh()
+        let trending = try TrendingRepository(c, eventTypes: configuration.settings.eventTypes).refresh()
+        var neighbors: Int?
+        if neighborsRefreshed.map({ ContinuousClock.now - $0 >= .seconds(configuration.neighborsIntervalSeconds) }) ?? true {
+            neighbors = try NeighborRepository(c, eventTypes: configuration.settings.eventTypes).refresh()
+            neighborsRefreshed = ContinuousClock.now
+        }
         let d = ContinuousClock.now - started
         logger.info("sweep", metadata: [
+            "trending_products": .stringConvertible(trending),
+            "neighbor_rows": neighbors.map { .stringConvertible($0) } ?? "skipped",
             "pruned_interactions": .stringConvertible(pruned), "forgotten_message_ids": .stringConvertible(forgotten),
             "expired_events": .stringConvertible(expiredEvents),
             "popularity_changed": .stringConvertible(popularity),

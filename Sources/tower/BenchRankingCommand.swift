@@ -16,7 +16,9 @@ struct BenchRankingCommand: AsyncParsableCommand {
         then times personalized feeds through the ranking library over the read-only role: page 1 and page 10 \
         (20 per page), without and with a top-category filter (a tenth of the catalog), with exact scans, \
         with the HNSW index forced (built with --m/--ef-construction, timed) and with the default automatic \
-        policy (HNSW from 20,000 candidates, exact below, so a filtered query may be exact). Recall@20 compares HNSW's first page with \
+        policy (HNSW from 20,000 candidates, exact below, so a filtered query may be exact); then, with \
+        synthetic recent events, the refreshed product_trending/product_neighbors and a published re-ranker, \
+        the default policy with re-ranking (`auto+rerank`). Recall@20 compares HNSW's first page with \
         the exact one, for focused customers (one interest) and mixed ones (three interests). The scratch \
         database is dropped at the end. Latencies are wall-clock per request, including the pool and all round trips.
         """)
@@ -112,6 +114,9 @@ struct BenchRankingCommand: AsyncParsableCommand {
                              size, ef, kind, r.recall, r.approximateCosine, r.exactCosine))
             }
         }
+
+        try Self.prepareRerank(writer, products: size, customers: customers)
+        try timeScenarios(ranker(db, search: .default, efSearch: efSearch.first ?? 0), size: size, label: "auto+rerank", customers: focused)
     }
 
     private static let categoryFilter = RankingFilters(categoryPrefix: [SyntheticCatalog.topCategory(3)])

@@ -14,7 +14,8 @@ struct TrainCommand: AsyncParsableCommand {
         with a non-empty history is a sample: its history is what the daemon would have seen at that moment \
         (the 20 most recent earlier interactions inside --window); its product is the positive. Adam on \
         mini-batches with a fixed seed; the most recent 10% of samples are the validation split (early stopping \
-        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH). Then: `tower evaluate`, \
+        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH), then recomputes the \
+        product_trending and product_neighbors tables from the whole event log. Then: `tower evaluate`, \
         reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors. \
         See docs/model.md.
         """)
@@ -58,7 +59,8 @@ struct TrainCommand: AsyncParsableCommand {
             }
             BLAS.setThreads(1)
             options.threads = max(1, threads)
-            let repository = EventLogRepository(try global.connect())
+            let connection = try global.connect()
+            let repository = EventLogRepository(connection)
             let windowSeconds = try ModelDataSupport.window(window, settings)
             let cutoff = try ModelDataSupport.splitTime(until, repository)
             let catalog = try ModelDataSupport.catalog(repository)
@@ -90,6 +92,8 @@ struct TrainCommand: AsyncParsableCommand {
                   + "\(result.validationSamples) validation samples; "
                   + "\(result.model.items?.productIDs.count ?? 0) products with a learned residual")
             print("wrote \(path) (version \(result.model.version))")
+            try ServingTablesSupport.refresh(connection, settings)
+            try ServingTablesSupport.publish(result.model, connection, settings)
         }
     }
 }

@@ -70,7 +70,8 @@ final class EvaluationTests: XCTestCase {
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 5_000_000, eventWeights: ["view": 1])
         let result = evaluator.evaluate(tower: nil, events: evaluator.testEvents)
-        XCTAssertEqual(result.models.map(\.name), ["default", "popularity", "history_mean"])
+        XCTAssertEqual(result.models.map(\.name), ["popularity", "recent_popularity_7d", "recent_popularity_30d", "repeat",
+                                                   "item_knn", "ease", "history_mean", "default"])
         let report = EvaluationReport(splitAt: "1970-01-01T00:00:05Z", windowSeconds: 60, towerVersion: nil, all: result, newItems: nil)
         XCTAssertTrue(report.table().contains("no trained model: baselines only"), report.table())
         XCTAssertFalse(report.json().contains("\"tower\""), report.json())
@@ -94,11 +95,18 @@ final class EvaluationTests: XCTestCase {
         var m = RankingMetrics()
         m.add(rank: 2, top: [0])
         let set = EvaluationSet(testEvents: 1, withoutHistory: 0, models: ["tower", "default", "popularity", "history_mean"].map {
-            ModelEvaluation(name: $0, metrics: m, candidates: 4)
+            ModelEvaluation(name: $0, metrics: m, withHistory: m, candidates: 4)
         })
         let report = EvaluationReport(splitAt: "2017-06-21T07:17:30Z", windowSeconds: 172_800, towerVersion: "v", all: set, newItems: nil)
         let object = try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as! [String: Any]
-        XCTAssertEqual(Set(object.keys), ["test_events", "split_at", "models"])
+        XCTAssertEqual(Set(object.keys), ["test_events", "split_at", "window", "models", "standard_errors", "with_history",
+                                           "without_history", "skipped"])
+        XCTAssertEqual(object["window"] as? String, "2d")
+        let errors = object["standard_errors"] as! [String: [String: Double]]
+        XCTAssertEqual(Set(errors["tower"]!.keys), ["recall@10", "recall@20", "ndcg@10", "ndcg@20", "mrr"])
+        let withHistory = object["with_history"] as! [String: Any]
+        XCTAssertEqual(withHistory["test_events"] as? Int, 1)
+        XCTAssertEqual(Set((withHistory["models"] as! [String: Any]).keys), ["tower", "default", "popularity", "history_mean"])
         XCTAssertEqual(object["test_events"] as? Int, 1)
         let models = object["models"] as! [String: [String: Double]]
         XCTAssertEqual(Set(models.keys), ["tower", "default", "popularity", "history_mean"])

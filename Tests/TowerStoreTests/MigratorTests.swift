@@ -14,7 +14,9 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try Migrator(c).currentVersion(), Migrations.latestVersion)
         XCTAssertNoThrow(try Migrator(c).requireCurrent())
         let ro = try PostgresConnection(url: db.readOnlyURL)
-        XCTAssertEqual(try ro.query("SELECT count(*) FROM products")[0].decode(0, as: Int.self), 0)
+        for table in ["products", "product_neighbors", "product_trending", "rerank_parameters"] {
+            XCTAssertEqual(try ro.query("SELECT count(*) FROM \(table)")[0].decode(0, as: Int.self), 0, table)
+        }
         XCTAssertThrowsError(try ro.execute("INSERT INTO products (product_id, name) VALUES (1, 'x')")) {
             XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege)
         }

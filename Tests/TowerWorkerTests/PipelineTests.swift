@@ -156,6 +156,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM interactions"), 2, "nothing is old yet")
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM events"), 2, "events older than TOWER_EVENT_RETENTION (90 days) are deleted")
         XCTAssertGreaterThan(try fixture.count("SELECT count(*) FROM products WHERE popularity > 0"), 0, "popularity refreshed")
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM product_trending"), 2, "trending refreshed")
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM product_neighbors"), 0, "no customer touched two products")
 
         try sweeper.sweep(now: Date().addingTimeInterval(WorkerFixture.window + 60))
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM interactions"), 0)

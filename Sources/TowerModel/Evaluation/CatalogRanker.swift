@@ -25,10 +25,21 @@ public struct CatalogRanker: Sendable {
     /// The rank of each target for its user vector (`targets.count × dimension`), and when `topK > 0` each
     /// user's `topK` best candidates (best first).
     public func rank(users: [Float], targets: [Int32], topK: Int = 0) -> (ranks: [Int], top: [[Int32]]) {
-        let n = targets.count, d = dimension, p = count
-        precondition(users.count == n * d, "one user vector per target")
-        var ranks = [Int](repeating: 0, count: n)
-        var top = [[Int32]](repeating: [], count: topK > 0 ? n : 0)
+        var ranks = [Int](repeating: 0, count: targets.count)
+        var top = [[Int32]](repeating: [], count: topK > 0 ? targets.count : 0)
+        forEachRow(users: users) { i, row in
+            ranks[i] = rank(of: Int(targets[i]), in: UnsafeBufferPointer(row))
+            if topK > 0 { top[i] = best(topK, in: UnsafeBufferPointer(row)) }
+        }
+        return (ranks, top)
+    }
+
+    /// Calls `body` with each user's cosine row over the catalog (users: `n × dimension`), computed in
+    /// blocks of 256 users by one matrix product each; the row may be overwritten.
+    public func forEachRow(users: [Float], _ body: (Int, UnsafeMutableBufferPointer<Float>) -> Void) {
+        let d = dimension, p = count
+        let n = users.count / max(d, 1)
+        precondition(users.count == n * d, "whole user vectors")
         let block = 256
         var scores = [Float](repeating: 0, count: min(block, max(n, 1)) * p)
         users.withUnsafeBufferPointer { u in
@@ -38,16 +49,11 @@ public struct CatalogRanker: Sendable {
                         let m = min(block, n - first)
                         BLAS.gemm(m: m, n: p, k: d, a: u.baseAddress! + first * d, lda: d, b: v.baseAddress!, ldb: d,
                                   transB: true, c: s.baseAddress!, ldc: p)
-                        for i in 0..<m {
-                            let row = UnsafeBufferPointer(rebasing: s[i * p ..< (i + 1) * p])
-                            ranks[first + i] = rank(of: Int(targets[first + i]), in: row)
-                            if topK > 0 { top[first + i] = best(topK, in: row) }
-                        }
+                        for i in 0..<m { body(first + i, UnsafeMutableBufferPointer(rebasing: s[i * p ..< (i + 1) * p])) }
                     }
                 }
             }
         }
-        return (ranks, top)
     }
 
     /// The rank of `target` in one row of scores over the catalog.

@@ -19,17 +19,32 @@ public struct EvaluationReport: Sendable {
         self.newItems = newItems
     }
 
-    /// `{"test_events": N, "split_at": "...", "models": {"tower": {"recall@10": x, …}, …}}`, plus
-    /// `"new_items_only": {"test_events": N, "models": {…}}` when that subset was scored.
+    /// `{"test_events": N, "split_at": "...", "window": "2d", "models": {"tower": {"recall@10": x, …}, …},
+    /// "standard_errors": {"tower": {"recall@10": se, …}, …}, "with_history": {"test_events": N, "models": {…},
+    /// "standard_errors": {…}}, "without_history": {…}, "skipped": {"ease": "reason"}}`, plus
+    /// `"new_items_only": {"test_events": N, "models": {…}, …}` when that subset was scored.
     public func json() -> String {
-        func models(_ set: EvaluationSet) -> String {
-            "{" + set.models.map { m in
-                "\"\(m.name)\": {" + m.summary.map { "\"\($0.key)\": \(Self.number($0.value))" }.joined(separator: ", ") + "}"
-            }.joined(separator: ", ") + "}"
+        func object(_ pairs: [(key: String, value: Double)]) -> String {
+            "{" + pairs.map { "\"\($0.key)\": \(Self.number($0.value))" }.joined(separator: ", ") + "}"
         }
-        var out = "{\"test_events\": \(all.testEvents), \"split_at\": \"\(splitAt)\", \"models\": \(models(all))"
-        if let newItems { out += ", \"new_items_only\": {\"test_events\": \(newItems.testEvents), \"models\": \(models(newItems))}" }
+        func models(_ set: EvaluationSet, _ part: (ModelEvaluation) -> RankingMetrics) -> String {
+            "\"models\": {" + set.models.map { "\"\($0.name)\": " + object(ModelEvaluation.summary(part($0), candidates: $0.candidates)) }
+                .joined(separator: ", ") + "}, \"standard_errors\": {"
+                + set.models.map { "\"\($0.name)\": " + object(part($0).standardErrors) }.joined(separator: ", ") + "}"
+        }
+        func body(_ set: EvaluationSet) -> String {
+            "\(models(set, \.metrics)), "
+                + "\"with_history\": {\"test_events\": \(set.testEvents - set.withoutHistory), \(models(set, \.withHistory))}, "
+                + "\"without_history\": {\"test_events\": \(set.withoutHistory), \(models(set, \.withoutHistory))}, "
+                + "\"skipped\": {" + set.skipped.map { "\"\($0.name)\": \"\(Self.jsonEscape($0.reason))\"" }.joined(separator: ", ") + "}"
+        }
+        var out = "{\"test_events\": \(all.testEvents), \"split_at\": \"\(splitAt)\", \"window\": \"\(Self.duration(windowSeconds))\", \(body(all))"
+        if let newItems { out += ", \"new_items_only\": {\"test_events\": \(newItems.testEvents), \(body(newItems))}" }
         return out + "}"
+    }
+
+    static func jsonEscape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
     static let baselinesOnly = "no trained model: baselines only"
@@ -39,13 +54,21 @@ public struct EvaluationReport: Sendable {
         var lines = ["split at \(splitAt), window \(Self.duration(windowSeconds)), " + (towerVersion.map { "tower model \($0)" } ?? Self.baselinesOnly)]
         for (title, set) in [("all test events", all)] + (newItems.map { [("new items only", $0)] } ?? []) {
             lines.append("")
-            lines.append("\(title): \(set.testEvents) events (\(set.withoutHistory) without history, ranked by popularity)")
-            let header = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "mrr", "coverage@20"]
-            lines.append(header.enumerated().map { $0 == 0 ? $1.padding(toLength: 13, withPad: " ", startingAt: 0) : Self.pad($1) }.joined())
-            for m in set.models {
-                lines.append(m.name.padding(toLength: 13, withPad: " ", startingAt: 0)
-                             + m.summary.map { Self.pad(String(format: "%.4f", $0.value)) }.joined())
+            lines.append("\(title): \(set.testEvents) events (\(set.withoutHistory) without history, ranked by the served popularity)")
+            for (part, metrics) in [("all", \ModelEvaluation.metrics), ("with history", \.withHistory), ("without history", \.withoutHistory)] {
+                lines.append("")
+                lines.append("\(part) (± standard error clustered by customer):")
+                let header = ["model", "recall@10", "recall@20", "ndcg@10", "ndcg@20", "mrr", "coverage@20"]
+                lines.append(header.enumerated().map { $0 == 0 ? $1.padding(toLength: 22, withPad: " ", startingAt: 0) : Self.pad($1, 18) }.joined())
+                for m in set.models {
+                    let values = ModelEvaluation.summary(m[keyPath: metrics], candidates: m.candidates)
+                    let errors = m[keyPath: metrics].standardErrors
+                    lines.append(m.name.padding(toLength: 22, withPad: " ", startingAt: 0) + values.enumerated().map { i, v in
+                        Self.pad(String(format: "%.4f", v.value) + (i < errors.count ? String(format: " ±%.4f", errors[i].value) : ""), 18)
+                    }.joined())
+                }
             }
+            for s in set.skipped { lines.append("\(s.name) skipped: \(s.reason)") }
         }
         return lines.joined(separator: "\n")
     }
@@ -93,7 +116,7 @@ public struct EvaluationReport: Sendable {
         var body = "<h1>Tower offline evaluation</h1><p>Split at \(Self.escape(splitAt)), window \(Self.duration(windowSeconds)), "
             + (towerVersion.map { "tower model <code>\(Self.escape($0))</code>" } ?? Self.baselinesOnly) + ".</p>"
         for (title, set) in [("All test events", all)] + (newItems.map { [("New items only", $0)] } ?? []) {
-            body += "<h2>\(title): \(set.testEvents) events</h2><p>\(set.withoutHistory) events had no history and are ranked by popularity for every model.</p>"
+            body += "<h2>\(title): \(set.testEvents) events</h2><p>\(set.withoutHistory) events had no history and are ranked by the served popularity for every personalised model.</p>"
             body += table(set) + "<h3>Recall@K</h3>" + chart(set)
         }
         return """
@@ -106,7 +129,7 @@ public struct EvaluationReport: Sendable {
 
     static func number(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : "null" }
 
-    static func pad(_ s: String) -> String { String(repeating: " ", count: max(0, 13 - s.count)) + s }
+    static func pad(_ s: String, _ width: Int = 13) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

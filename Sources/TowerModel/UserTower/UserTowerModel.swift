@@ -1,4 +1,5 @@
 import Foundation
+import TowerRerank
 
 /// The user tower used for inference: parameters, the configured event weights, and (when the item
 /// side was trained) the item tower whose output the stored product vectors are.
@@ -11,17 +12,26 @@ public final class UserTowerModel: UserEncoder {
     public let version: String
     /// The trained item side, if any (see `ItemTower`).
     public let items: ItemTower?
+    /// The second stage: the re-ranker's parameters (nil: rank by cosine alone).
+    public let rerank: RerankParameters?
     private let workspaces = WorkspacePool()
 
     public var config: UserTowerConfig { parameters.config }
 
     public init(parameters: UserTowerParameters, eventWeights: [String: Float], fallbackEventName: String? = nil,
-                version: String, items: ItemTower? = nil) {
+                version: String, items: ItemTower? = nil, rerank: RerankParameters? = nil) {
         self.parameters = parameters
         self.eventWeights = eventWeights
         self.fallbackEventName = fallbackEventName
         self.version = version
         self.items = items
+        self.rerank = rerank
+    }
+
+    /// The same model with the re-ranker's parameters.
+    public func with(rerank: RerankParameters) -> UserTowerModel {
+        UserTowerModel(parameters: parameters, eventWeights: eventWeights, fallbackEventName: fallbackEventName,
+                       version: version, items: items, rerank: rerank)
     }
 
     /// Version string of every untrained default model.

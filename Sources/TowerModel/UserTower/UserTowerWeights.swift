@@ -1,4 +1,5 @@
 import Foundation
+import TowerRerank
 
 /// A problem with a user tower weights file, naming the file and what to do about it.
 public enum UserTowerWeightsError: Error, CustomStringConvertible, Equatable {
@@ -56,6 +57,7 @@ public enum UserTowerWeights {
             tensors.append(SafeTensor(name: itemResidual, shape: [items.productIDs.count, items.dimension], values: items.residuals))
         }
         if let training { metadata["training"] = training }
+        if let rerank = model.rerank { metadata["rerank"] = try rerank.json() }
         do {
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
                                                     withIntermediateDirectories: true)
@@ -97,8 +99,14 @@ public enum UserTowerWeights {
         let known = Set(parameters.slots.map(\.name) + (items == nil ? [] : [itemResidual]))
         let extra = file.names.filter { !known.contains($0) }
         guard extra.isEmpty else { throw UserTowerWeightsError.unexpectedTensors(path: path, names: extra) }
+        var rerank: RerankParameters?
+        if let text = meta["rerank"] {
+            do { rerank = try RerankParameters.decode(json: text) } catch {
+                throw UserTowerWeightsError.badMetadata(path: path, key: "rerank", reason: "\(error)")
+            }
+        }
         return UserTowerModel(parameters: parameters, eventWeights: eventWeights, fallbackEventName: fallbackEventName,
-                              version: version, items: items)
+                              version: version, items: items, rerank: rerank)
     }
 
     private static func loadItems(_ file: SafeTensorsFile, meta: [String: String], dimension: Int, path: String) throws -> ItemTower? {

@@ -1,0 +1,156 @@
+import Foundation
+import TowerMath
+import TowerRerank
+
+/// A total order of the catalog for history-independent models: every product's rank among the active
+/// products (score descending, then row ascending) and the top 20.
+struct PopularityOrder {
+    var rank: [Int]
+    var top: [Int32]
+    var candidates: Int
+    /// `-rank` per row: a score row that reproduces this order (higher is better, no ties).
+    var scoreRow: [Float]
+
+    init(scores: [Float], active: [Bool]) {
+        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        rank = [Int](repeating: 0, count: scores.count)
+        scoreRow = [Float](repeating: 0, count: scores.count)
+        top = []
+        var ahead = 0
+        for (position, p) in order.enumerated() {
+            rank[p] = ahead + 1
+            scoreRow[p] = -Float(position + 1)
+            if active[p] {
+                ahead += 1
+                if top.count < 20 { top.append(Int32(p)) }
+            }
+        }
+        candidates = ahead
+    }
+}
+
+/// The strong baselines of `tower evaluate` (docs/model.md), all fitted on train-period events only.
+struct Baselines {
+    let log: EventLog
+    let catalog: CatalogVectors
+    let splitAt: Int64
+    /// Configured weight per log type index.
+    let typeWeight: [Float]
+
+    /// Σ event weight per catalog row of train-period events in [from, splitAt) (from = nil: all of them).
+    func weightSums(from: Int64?) -> [Float] {
+        var scores = [Float](repeating: 0, count: catalog.count)
+        for e in 0..<log.count where log.times[e] < splitAt && log.times[e] >= (from ?? .min) {
+            scores[Int(log.products[e])] += typeWeight[Int(log.types[e])]
+        }
+        return scores
+    }
+
+    /// The served fallback: `products.popularity`, Σ event weight over (newest − period, newest] where newest
+    /// is the newest train-period event (PopularityRepository's definition at the split).
+    func servedPopularity(periodSeconds: Double) -> [Float] {
+        guard let newest = (0..<log.count).last(where: { log.times[$0] < splitAt }).map({ log.times[$0] }) else {
+            return [Float](repeating: 0, count: catalog.count)
+        }
+        let period = Int64((periodSeconds * 1_000_000).rounded())
+        var scores = [Float](repeating: 0, count: catalog.count)
+        for e in 0..<log.count where log.times[e] <= newest && log.times[e] > newest - period {
+            scores[Int(log.products[e])] += typeWeight[Int(log.types[e])]
+        }
+        return scores
+    }
+
+    /// `repeat`: the history's products by recency-weighted weight (half-life one day; the more recent last
+    /// touch breaks ties, then the row), best first.
+    func repeatList(of event: Int) -> [Int32] {
+        var score: [Int32: (weight: Float, last: Int64)] = [:]
+        let t = log.times[event]
+        for s in log.history(of: event) {
+            let h = log.event(atSlot: s)
+            let age = Float(t - log.times[h]) * 1e-6
+            var v = score[log.products[h], default: (0, .min)]
+            v.weight += typeWeight[Int(log.types[h])] * Foundation.exp2(-age / 86_400)
+            v.last = max(v.last, log.times[h])
+            score[log.products[h]] = v
+        }
+        return score.sorted {
+            $0.value.weight != $1.value.weight ? $0.value.weight > $1.value.weight
+                : $0.value.last != $1.value.last ? $0.value.last > $1.value.last : $0.key < $1.key
+        }.map(\.key)
+    }
+
+    /// Co-visitation neighbours (TowerRerank's one function) of the train-period events, by catalog row.
+    func neighbors(kind: NeighborKind, boughtThreshold: Float, before: Int64? = nil) -> [[(row: Int32, score: Float)]] {
+        let end = before ?? splitAt
+        let events = (0..<log.count).filter { log.times[$0] < end }.map {
+            CoVisitEvent(customerID: log.customers[$0], productID: catalog.productIDs[Int(log.products[$0])],
+                         weight: typeWeight[Int(log.types[$0])])
+        }
+        var rows = [[(row: Int32, score: Float)]](repeating: [], count: catalog.count)
+        for (id, list) in CoVisitation.neighbors(of: events, kind: kind, boughtThreshold: boughtThreshold) {
+            rows[Int(catalog.index(of: id)!)] = list.map { (catalog.index(of: $0.productID)!, $0.score) }
+        }
+        return rows
+    }
+
+    /// `item_knn`: Σ over the history of recency-weighted weight × neighbour score, best first (ties by row).
+    func itemKNNList(of event: Int, neighbors: [[(row: Int32, score: Float)]]) -> [Int32] {
+        var score: [Int32: Float] = [:]
+        let t = log.times[event]
+        for s in log.history(of: event) {
+            let h = log.event(atSlot: s)
+            let w = typeWeight[Int(log.types[h])] * Foundation.exp2(-Float(t - log.times[h]) * 1e-6 / 86_400)
+            for n in neighbors[Int(log.products[h])] { score[n.row, default: 0] += w * n.score }
+        }
+        return score.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+    }
+}
+
+/// Closed-form EASE (Steck 2019) over the binary customer × product matrix X of train-period events:
+/// `P = (XᵀX + λI)⁻¹`, `B_ij = −P_ij / P_jj`, `B_jj = 0`; a history's scores are the sum of its products' rows of B.
+struct EASE {
+    /// Catalog rows with train-period events (the columns of X), and B over them (`n × n`, row-major).
+    let rows: [Int32]
+    let column: [Int32: Int]
+    let weights: [Float]
+
+    /// Nil when the matrix cannot be inverted (it always can for λ > 0).
+    init?(log: EventLog, splitAt: Int64, lambda: Float) {
+        var perCustomer: [Int64: Set<Int32>] = [:]
+        for e in 0..<log.count where log.times[e] < splitAt { perCustomer[log.customers[e], default: []].insert(log.products[e]) }
+        let rows = Array(Set(perCustomer.values.flatMap { $0 })).sorted()
+        let column = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+        let n = rows.count
+        var g = [Float](repeating: 0, count: n * n)
+        for items in perCustomer.values {
+            let cols = items.map { column[$0]! }
+            for i in cols { for j in cols { g[i * n + j] += 1 } }
+        }
+        for i in 0..<n { g[i * n + i] += lambda }
+        guard BLAS.invertSymmetricPositiveDefinite(&g, n: n) else { return nil }
+        let diagonal = (0..<n).map { g[$0 * n + $0] }
+        for i in 0..<n {
+            for j in 0..<n { g[i * n + j] = -g[i * n + j] / diagonal[j] }
+            g[i * n + i] = 0
+        }
+        self.rows = rows
+        self.column = column
+        weights = g
+    }
+
+    static func productsWithEvents(log: EventLog, splitAt: Int64) -> Int {
+        Set((0..<log.count).filter { log.times[$0] < splitAt }.map { log.products[$0] }).count
+    }
+
+    /// Writes the scores of a history (catalog rows, duplicates count once) into `row` (catalog-sized; products
+    /// without train-period events score 0).
+    func scores(history: Set<Int32>, into row: inout [Float]) {
+        let n = rows.count
+        for i in row.indices { row[i] = 0 }
+        var sums = [Float](repeating: 0, count: n)
+        weights.withUnsafeBufferPointer { w in
+            for p in history { if let c = column[p] { for j in 0..<n { sums[j] += w[c * n + j] } } }
+        }
+        for (c, p) in rows.enumerated() { row[Int(p)] = sums[c] }
+    }
+}

@@ -1,0 +1,32 @@
+import Postgres
+
+/// Products of the customer's own recent history (the window's `interactions`) a feed may leave out.
+public enum FeedExclusion: Sendable, Equatable {
+    /// Leave nothing out.
+    case none
+    /// Leave out products the customer had an event of one of these types on in the window
+    /// (`.carted` is `["product_added_to_cart"]`; pass your own names when TOWER_EVENT_WEIGHTS differs).
+    case events(named: [String])
+    /// Leave out every product the customer interacted with in the window.
+    case interacted
+
+    /// Products added to the cart in the window.
+    public static let carted = FeedExclusion.events(named: ["product_added_to_cart"])
+}
+
+extension ReadSession {
+    /// The products `exclusion` leaves out of `customer`'s feed.
+    func excludedProducts(_ customer: Int64, _ exclusion: FeedExclusion) throws -> [Int64] {
+        let names: [String]?
+        switch exclusion {
+        case .none: return []
+        case .events(let n): names = n
+        case .interacted: names = nil
+        }
+        var sql = SQLBuilder()
+        sql.require("customer_id = \(sql.bind(customer))")
+        if let names { sql.require("event_name = ANY(\(sql.bind(PostgresArray(names)))::text[])") }
+        return try connection.query("SELECT DISTINCT product_id FROM interactions \(sql.whereClause) ORDER BY product_id",
+                                    sql.parameters).rows.map { try $0.decode(0) }
+    }
+}

@@ -1,0 +1,24 @@
+import Postgres
+import TowerConfig
+import TowerModel
+import TowerStore
+
+/// The tables the served feed reads besides the vectors: `product_trending` and `product_neighbors`,
+/// recomputed from the whole event log (what is served, not only the training period). `tower train`
+/// calls it after writing the model; towerd's sweep keeps them current.
+enum ServingTablesSupport {
+    static func refresh(_ connection: PostgresConnection, _ settings: TowerSettings) throws {
+        let trending = try TrendingRepository(connection, eventTypes: settings.eventTypes).refresh()
+        let bar = Progress("reading events for co-visitation", total: try EventLogRepository(connection).count(), unit: "events")
+        let neighbors = try NeighborRepository(connection, eventTypes: settings.eventTypes).refresh { bar.advance(by: $0) }
+        bar.finish()
+        print("refreshed product_trending (\(trending) products) and product_neighbors (\(neighbors) rows)")
+    }
+
+    /// Makes `model`'s re-ranker the served one (nothing when it has none).
+    static func publish(_ model: UserTowerModel, _ connection: PostgresConnection, _ settings: TowerSettings) throws {
+        guard let rerank = model.rerank else { return }
+        try RerankParameterRepository(connection).publish(rerank, eventWeights: settings.eventTypes.weights)
+        print("published re-ranker \(rerank.version) (ranking processes switch to it within a minute)")
+    }
+}

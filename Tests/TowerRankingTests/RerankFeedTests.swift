@@ -1,0 +1,147 @@
+import Foundation
+import Postgres
+import TowerConfig
+import TowerRanking
+import TowerRerank
+import TowerStore
+import XCTest
+
+/// The two-stage feed against the real database: published parameters, history, neighbours, trending.
+final class RerankFeedTests: XCTestCase {
+    private var f: RankingFixture!
+    private let weights: [String: Float] = ["product_viewed": 0.1, "product_clicked": 2, "product_added_to_cart": 5]
+    /// Customer 1's window history: (product, event) — the products that have a vector and are active.
+    private var touched: [Int64] = []
+
+    override func setUpWithError() throws {
+        f = try RankingFixture("rerank\(name.filter(\.isLetter).suffix(20))")
+        let products = try f.addRandomProducts(300)
+        try f.addCustomer(1, vector: f.randomUnitVector())
+        try f.addCustomer(2, vector: f.randomUnitVector())
+        let eligible = products.filter { $0.active && $0.vector != nil }.map(\.id)
+        touched = [eligible[3], eligible[40], eligible[90]]
+        try interact(1, touched[0], "product_clicked", minutesAgo: 30)
+        try interact(1, touched[1], "product_added_to_cart", minutesAgo: 20)
+        try interact(1, touched[2], "product_clicked", minutesAgo: 10)
+        // Other customers' events make neighbours and trending products.
+        for c in Int64(10)..<Int64(30) {
+            for p in [touched[1], eligible[Int(c) * 5], eligible[(Int(c) * 7) % eligible.count]] {
+                try interact(c, p, "product_added_to_cart", minutesAgo: Double(c))
+            }
+        }
+        let types = EventTypes(pairs: weights.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        try TrendingRepository(f.writer, eventTypes: types).refresh()
+        try NeighborRepository(f.writer, eventTypes: types).refresh()
+    }
+
+    override func tearDown() { f = nil }
+
+    private var nextEvent: Int64 = 1
+    private func interact(_ customer: Int64, _ product: Int64, _ event: String, minutesAgo: Double) throws {
+        let at = Date().addingTimeInterval(-minutesAgo * 60)
+        try f.writer.execute("INSERT INTO events (customer_id, product_id, event_name, occurred_at) VALUES ($1, $2, $3, $4)",
+                             [customer, product, event, at])
+        try f.writer.execute("""
+            INSERT INTO interactions (customer_id, product_id, event_name, occurred_at, event_id) VALUES ($1, $2, $3, $4, $5)
+            """, [customer, product, event, at, nextEvent])
+        nextEvent += 1
+    }
+
+    /// Parameters that put the customer's own products and popular ones first, re-ranking the first `k`.
+    private func parameters(version: String, k: Int) -> RerankParameters {
+        var p = RerankParameters(version: version, candidates: CandidateSettings(similar: 60, repeat: 50, covisit: 20, popular: 10, rerank: k))
+        p.linear[RerankFeatures.names.firstIndex(of: "cosine")!] = 1
+        p.linear[RerankFeatures.names.firstIndex(of: "repeat_decayed")!] = 10
+        p.linear[RerankFeatures.names.firstIndex(of: "popularity_7d")!] = 0.5
+        return p
+    }
+
+    private func publish(_ p: RerankParameters) throws {
+        try RerankParameterRepository(f.writer).publish(p, eventWeights: weights)
+    }
+
+    private func ids(_ items: [RankedItem]) -> [Int64] { items.map(\.productID) }
+
+    func testPagesTileTheRerankedHeadAndTheCosineTailAcrossK() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        let cosine = ids(try ranker.feed(customer: 1, perPage: 1000).items)
+        try publish(parameters(version: "v1", k: 50))
+        let all = ids(try ranker.feed(customer: 1, perPage: 1000).items)
+        XCTAssertEqual(Set(all), Set(cosine), "the same products, each once")
+        XCTAssertEqual(all.count, cosine.count)
+        XCTAssertEqual(Array(all.prefix(3)).sorted(), touched.sorted(), "the re-ranker's order leads")
+        XCTAssertNotEqual(Array(all.prefix(50)), Array(cosine.prefix(50)))
+        let head = Set(all.prefix(50))
+        XCTAssertEqual(Array(all.dropFirst(50)), cosine.filter { !head.contains($0) }, "after K: cosine order without the head")
+        var pages: [Int64] = []
+        for page in 1...9 { pages += ids(try ranker.feed(customer: 1, page: page, perPage: 17).items) }
+        XCTAssertEqual(pages, Array(all.prefix(153)), "pages are slices of one order across the K boundary")
+        XCTAssertEqual(ids(try ranker.feed(customer: 1, page: 3, perPage: 17).items), Array(all[34..<51]), "deterministic")
+        XCTAssertEqual(try ranker.feed(customer: 1, perPage: 20, includeTotal: true).total, cosine.count)
+    }
+
+    func testFiltersAndSortsAndNewCustomers() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        try publish(parameters(version: "v1", k: 40))
+        let filters = RankingFilters(categoryPrefix: ["clothing"], maxPrice: 80)
+        let items = ids(try ranker.feed(customer: 1, filters: filters, perPage: 1000).items)
+        let expected = f.bruteForce(f.customers[1]!) { $0.category[0] == "clothing" && ($0.price ?? .infinity) <= 80 }.map(\.id)
+        XCTAssertEqual(Set(items), Set(expected))
+        XCTAssertEqual(items.count, expected.count)
+        // Explicit sorts and customers without a vector are not re-ranked.
+        XCTAssertEqual(try ranker.feed(customer: 1, sort: .priceAscending).items, try f.ranker().feed(customer: 1, sort: .priceAscending).items)
+        let fallback = try ranker.feed(customer: 99, perPage: 30)
+        XCTAssertEqual(fallback.mode, .fallback)
+        XCTAssertEqual(ids(fallback.items), Array(f.popularityOrder().prefix(30)))
+    }
+
+    func testANewVersionIsServedWithoutRestartAndWithdrawRestoresCosine() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        let cosine = try ranker.feed(customer: 1, perPage: 30).items
+        XCTAssertNil(try ranker.rerankVersion())
+        try publish(parameters(version: "v1", k: 50))
+        XCTAssertEqual(try ranker.rerankVersion(), "v1")
+        let first = ids(try ranker.feed(customer: 1, perPage: 30).items)
+        var second = parameters(version: "v2", k: 50)
+        second.linear = second.linear.map { -$0 }  // the opposite preference: the customer's products last
+        try publish(second)
+        XCTAssertEqual(try ranker.rerankVersion(), "v2")
+        let reversed = ids(try ranker.feed(customer: 1, perPage: 30).items)
+        XCTAssertNotEqual(reversed, first)
+        XCTAssertTrue(Set(reversed).isDisjoint(with: touched))
+        // A ranker that checks rarely keeps its version until the interval passes.
+        let slow = f.ranker { $0.rerankCheckInterval = 3600 }
+        XCTAssertEqual(try slow.rerankVersion(), "v2")
+        try publish(parameters(version: "v1", k: 50))  // republishing v1 makes it current again
+        XCTAssertEqual(try slow.rerankVersion(), "v2")
+        XCTAssertEqual(try ranker.rerankVersion(), "v1")
+        XCTAssertEqual(ids(try ranker.feed(customer: 1, perPage: 30).items), first)
+        try RerankParameterRepository(f.writer).withdraw()
+        XCTAssertEqual(try ranker.feed(customer: 1, perPage: 30).items, cosine)
+    }
+
+    func testTheNextEventChangesTheFeedAtOnce() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        try publish(parameters(version: "v1", k: 50))
+        let before = ids(try ranker.feed(customer: 2, perPage: 50).items)
+        let product = before.last!
+        try interact(2, product, "product_added_to_cart", minutesAgo: 0)
+        XCTAssertEqual(try ranker.feed(customer: 2, perPage: 50).items.first?.productID, product)
+    }
+
+    func testExcludeCartedOrInteractedProducts() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        for published in [false, true] {
+            if published { try publish(parameters(version: "v1", k: 50)) }
+            let all = ids(try ranker.feed(customer: 1, perPage: 1000).items)
+            let noCart = ids(try ranker.feed(customer: 1, perPage: 1000, exclude: .carted).items)
+            XCTAssertEqual(Set(noCart), Set(all).subtracting([touched[1]]), "published: \(published)")
+            let noHistory = ids(try ranker.feed(customer: 1, perPage: 1000, exclude: .interacted).items)
+            XCTAssertEqual(Set(noHistory), Set(all).subtracting(touched))
+            XCTAssertEqual(try ranker.feed(customer: 1, perPage: 20, includeTotal: true, exclude: .interacted).total, all.count - 3)
+        }
+        // The fallback order too: customer 3 has no vector but a cart.
+        try interact(3, f.popularityOrder()[0], "product_added_to_cart", minutesAgo: 1)
+        XCTAssertEqual(ids(try ranker.feed(customer: 3, perPage: 5, exclude: .carted).items), Array(f.popularityOrder()[1...5]))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import TowerRerank
+import XCTest
+
+final class CoVisitationTests: XCTestCase {
+    /// Customer 1: products 10 (w 1) and 20 (w 2); customer 2: 10 (w 1), 20 (w 1), 30 (w 5 — bought).
+    /// Columns: x10 = (1, 1), x20 = (2, 1), x30 = (0, 5).
+    let events = [
+        CoVisitEvent(customerID: 1, productID: 10, weight: 1), CoVisitEvent(customerID: 1, productID: 20, weight: 2),
+        CoVisitEvent(customerID: 2, productID: 10, weight: 1), CoVisitEvent(customerID: 2, productID: 20, weight: 1),
+        CoVisitEvent(customerID: 2, productID: 30, weight: 5),
+    ]
+
+    func testCosineOfEventWeightedColumns() {
+        let n = CoVisitation.neighbors(of: events, kind: .covisit, boughtThreshold: 5)
+        XCTAssertEqual(n[10]!.map(\.productID), [20, 30])
+        XCTAssertEqual(n[10]![0].score, Float(3 / (2.squareRoot() * 5.squareRoot())), accuracy: 1e-6)
+        XCTAssertEqual(n[10]![1].score, Float(5 / (2.squareRoot() * 5)), accuracy: 1e-6)
+        XCTAssertEqual(n[30]!.map(\.productID), [10, 20])
+        XCTAssertEqual(n[30]![1].score, Float(5 / (5.squareRoot() * 5)), accuracy: 1e-6)
+        XCTAssertTrue(n.values.allSatisfy { $0.allSatisfy { $0.score > 0 && $0.score <= 1 } })
+    }
+
+    func testBoughtKindUsesOnlyHeavyEventsAndLimitCuts() {
+        let heavy = events + [CoVisitEvent(customerID: 2, productID: 40, weight: 5)]
+        let n = CoVisitation.neighbors(of: heavy, kind: .bought, boughtThreshold: 5)
+        XCTAssertEqual(n[30], [Neighbor(productID: 40, score: 1)])
+        XCTAssertNil(n[10])
+        let one = CoVisitation.neighbors(of: events, limit: 1)
+        XCTAssertEqual(one[10]?.map(\.productID), [20])
+        XCTAssertEqual(CoVisitation.boughtThreshold(weights: ["product_viewed": 0.1, "product_added_to_cart": 5]), 5)
+    }
+
+    func testCustomerCapKeepsMostRecentProducts() {
+        // Customer 1 touched 10, 20, 30 in that order; with a cap of 2 only 20 and 30 co-occur.
+        let log = [10, 20, 30].map { CoVisitEvent(customerID: 1, productID: $0, weight: 1) }
+        let n = CoVisitation.neighbors(of: log, maxProductsPerCustomer: 2)
+        XCTAssertNil(n[10])
+        XCTAssertEqual(n[20], [Neighbor(productID: 30, score: 1)])
+    }
+}
+
+final class RerankScorerTests: XCTestCase {
+    func context() -> RerankContext {
+        RerankContext(history: [HistoryItem(productID: 1, weight: 2, ageSeconds: 0), HistoryItem(productID: 1, weight: 2, ageSeconds: 86_400),
+                                HistoryItem(productID: 2, weight: 4, ageSeconds: 7_200)],
+                      covisit: [1: [Neighbor(productID: 3, score: 0.5)]], bought: [:],
+                      categories: [1: ["shoes"], 2: ["bags"]], priceTiers: [1: "low"])
+    }
+
+    func testFeaturesFromRawSignals() {
+        let c = context()
+        let x = RerankFeatures.matrix([ProductSignals(productID: 1, cosine: 0.25, weight7d: 3, categories: ["shoes"], priceTier: "low",
+                                                      sources: [.similar, .repeat]),
+                                       ProductSignals(productID: 3, cosine: -0.5, trendScore: -2, sources: .covisit)], context: c)
+        let f = RerankFeatures.count
+        XCTAssertEqual(x.count, 2 * f)
+        func v(_ row: Int, _ name: String) -> Float { x[row * f + RerankFeatures.names.firstIndex(of: name)!] }
+        let decayed1: Float = 2 + 1, sum: Float = 3 + 4 * exp2(-7_200 / 86_400)
+        XCTAssertEqual(v(0, "cosine"), 0.25)
+        XCTAssertEqual(v(0, "repeat_decayed"), log1p(decayed1), accuracy: 1e-6)
+        XCTAssertEqual(v(0, "repeat_total"), log1p(4), accuracy: 1e-6)
+        XCTAssertEqual(v(0, "hours_since_touch"), 0)
+        XCTAssertEqual(v(0, "category_affinity"), decayed1 / sum, accuracy: 1e-6)
+        XCTAssertEqual(v(0, "price_tier_affinity"), decayed1 / sum, accuracy: 1e-6)
+        XCTAssertEqual(v(0, "popularity_7d"), log1p(3), accuracy: 1e-6)
+        XCTAssertEqual(v(0, "source_repeat"), 1)
+        XCTAssertEqual(v(1, "touched"), 0)
+        XCTAssertEqual(v(1, "covisit"), decayed1 / sum * 0.5, accuracy: 1e-6)
+        XCTAssertEqual(v(1, "trend"), -log1p(2), accuracy: 1e-6)
+        XCTAssertEqual(v(1, "source_similar"), 0)
+    }
+
+    func testCandidatesMergeSourcesInIdOrder() {
+        let c = context()
+        let merged = RerankCandidates.merge(similar: [9, 3, 8], history: [], context: c, trending: [7], popular: [9],
+                                            settings: CandidateSettings(similar: 2, repeat: 1, covisit: 5, popular: 1))
+        XCTAssertEqual(merged.map(\.productID), [1, 3, 7, 9])
+        XCTAssertEqual(merged.map(\.sources), [.repeat, [.similar, .covisit], .popular, [.similar, .popular]])
+    }
+
+    func testOrderIsScoreThenIdAndParametersRoundTrip() throws {
+        var p = RerankParameters(version: "rerank-test", hidden: 2)
+        p.linear[RerankFeatures.names.firstIndex(of: "cosine")!] = 1
+        p.hiddenWeights[0] = 0.5
+        p.output = [0.25, 0]
+        let candidates = [ProductSignals(productID: 5, cosine: 0.1, sources: .similar),
+                          ProductSignals(productID: 4, cosine: 0.1, sources: .similar),
+                          ProductSignals(productID: 6, cosine: 0.9, sources: .similar)]
+        XCTAssertEqual(Reranker.order(candidates, context: context(), parameters: p), [6, 4, 5])
+        let x = RerankFeatures.matrix([candidates[2]], context: context())
+        XCTAssertEqual(p.scores(x)[0], 0.9 + 0.25 * tanh(0.45), accuracy: 1e-6)
+        let back = try RerankParameters.decode(json: try p.json())
+        XCTAssertEqual(back, p)
+    }
+
+    func testLoadRejectsWrongShapesAndFeatures() throws {
+        var p = RerankParameters(version: "v")
+        p.linear.removeLast()
+        XCTAssertThrowsError(try RerankParameters.decode(json: try p.json()))
+        var q = RerankParameters(version: "v")
+        q.featureNames[0] = "something_else"
+        XCTAssertThrowsError(try RerankParameters.decode(json: try q.json())) { error in
+            guard case RerankError.featureMismatch = error else { return XCTFail("\(error)") }
+        }
+        var r = RerankParameters(version: "v")
+        r.format = "tower-rerank-v0"
+        XCTAssertThrowsError(try RerankParameters.decode(json: try r.json()))
+    }
+
+    func testTrendingWindows() {
+        let day = 86_400.0
+        let rows = Trending.rows(of: [(1, 2, 10 * day), (1, 1, 10 * day - 2 * day), (1, 5, 10 * day - 31 * day), (2, 3, 10 * day - 0.5 * day)],
+                                 anchor: 10 * day)
+        XCTAssertEqual(rows[1], TrendingRow(weight1d: 2, weight7d: 3, weight30d: 3))
+        XCTAssertEqual(rows[2]!.trendScore, 3 - 3.0 / 30, accuracy: 1e-6)
+    }
+}
