@@ -43,7 +43,8 @@ public struct RerankContext: Sendable {
         func spread(_ lists: [Int64: [Neighbor]]) -> [Int64: Float] {
             var out: [Int64: Float] = [:]
             guard sum > 0 else { return out }
-            for (product, t) in touched {
+            for product in touched.keys.sorted() {
+                let t = touched[product]!
                 for n in lists[product] ?? [] { out[n.productID, default: 0] += t.decayed / sum * n.score }
             }
             return out
