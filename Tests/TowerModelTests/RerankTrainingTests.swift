@@ -89,6 +89,10 @@ final class RerankTrainingTests: XCTestCase {
                                         options: options(), now: Date(timeIntervalSince1970: 0))
         XCTAssertEqual(a.parameters, b.parameters, "same data and seed give the same re-ranker")
         XCTAssertGreaterThan(a.bestEpoch, 0)
+        // Product ages are unknown in this log: their weights are zero, so ages known online change nothing.
+        let age = RerankFeatures.names.firstIndex(of: "age_days")!, f = RerankFeatures.count
+        XCTAssertEqual(a.parameters.linear[age], 0)
+        XCTAssertEqual((0..<2).map { a.parameters.hiddenWeights[$0 * f + age] }, [0, 0])
         let context = RerankContext(history: [HistoryItem(productID: 5, weight: 1, ageSeconds: 600),
                                               HistoryItem(productID: 9, weight: 1, ageSeconds: 60)], covisit: [:], bought: [:])
         let order = Reranker.order([ProductSignals(productID: 1, cosine: 0.5, sources: .similar),

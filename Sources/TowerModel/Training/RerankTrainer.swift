@@ -61,7 +61,7 @@ public enum RerankTrainer {
                                     typeWeight: typeWeight, options: options)
         guard lists.count >= 10 else { throw TrainingError.notEnoughData(samples: lists.count) }
         let f = RerankFeatures.count
-        let (mean, scale) = standardisation(rows, features: f)
+        let (mean, scale, variance) = standardisation(rows, features: f)
         var z = Matrix(rows: rows.count / f, cols: f)
         for i in 0..<rows.count { z.data[i] = (rows[i] - mean[i % f]) / scale[i % f] }
 
@@ -85,6 +85,11 @@ public enum RerankTrainer {
             }
             let v = loss.lossAndGradient(theta, validation).loss
             if v < best.loss { best = (v, epoch, theta) }
+        }
+        // A feature constant in training (e.g. unknown product ages) must not move scores when it varies online.
+        for j in 0..<f where variance[j] == 0 {
+            best.theta[j] = 0
+            for h in 0..<options.hidden { best.theta[f + h * f + j] = 0 }
         }
         let version = Trainer.version("rerank", of: best.theta, at: now)
         let parameters = loss.parameters(best.theta, mean: mean, scale: scale, version: version, candidates: options.candidates)
@@ -125,8 +130,8 @@ public enum RerankTrainer {
         return (rows, lists)
     }
 
-    /// Per feature: mean and standard deviation over the rows (1 where a feature is constant).
-    static func standardisation(_ rows: [Float], features f: Int) -> (mean: [Float], scale: [Float]) {
+    /// Per feature: mean, standard deviation (1 where a feature is constant) and variance (0 when constant).
+    static func standardisation(_ rows: [Float], features f: Int) -> (mean: [Float], scale: [Float], variance: [Double]) {
         let n = max(rows.count / f, 1)
         var mean = [Double](repeating: 0, count: f), square = mean
         for (i, x) in rows.enumerated() {
@@ -134,11 +139,11 @@ public enum RerankTrainer {
             square[i % f] += Double(x) * Double(x)
         }
         let m = mean.map { $0 / Double(n) }
-        let s = (0..<f).map { j -> Float in
-            let variance = square[j] / Double(n) - m[j] * m[j]
-            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
+        let variance = (0..<f).map { j -> Double in
+            let v = square[j] / Double(n) - m[j] * m[j]
+            return v > 1e-12 ? v : 0
         }
-        return (m.map(Float.init), s)
+        return (m.map(Float.init), variance.map { $0 > 0 ? Float($0.squareRoot()) : 1 }, variance)
     }
 
     static func batch(_ z: Matrix, _ lists: [Range<Int>]) -> RerankBatch {
