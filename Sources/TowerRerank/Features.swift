@@ -9,6 +9,9 @@ public struct RerankContext: Sendable {
     /// Recency-weighted co-visitation score per neighbour (kind covisit / bought).
     public let covisit: [Int64: Float]
     public let bought: [Int64: Float]
+    /// Per covisit neighbour: its best score from any history product, and how many history products list it.
+    public let covisitMax: [Int64: Float]
+    public let covisitHits: [Int64: Float]
     /// Share of the history's decayed weight per category and per price tier.
     public let categoryShare: [String: Float]
     public let priceTierShare: [String: Float]
@@ -43,11 +46,21 @@ public struct RerankContext: Sendable {
         func spread(_ lists: [Int64: [Neighbor]]) -> [Int64: Float] {
             var out: [Int64: Float] = [:]
             guard sum > 0 else { return out }
-            for (product, t) in touched {
+            for product in touched.keys.sorted() {
+                let t = touched[product]!
                 for n in lists[product] ?? [] { out[n.productID, default: 0] += t.decayed / sum * n.score }
             }
             return out
         }
+        var best: [Int64: Float] = [:], hits: [Int64: Float] = [:]
+        for product in touched.keys {
+            for n in covisit[product] ?? [] {
+                best[n.productID] = max(best[n.productID] ?? 0, n.score)
+                hits[n.productID, default: 0] += 1
+            }
+        }
+        covisitMax = best
+        covisitHits = hits
         self.touched = touched
         self.covisit = spread(covisit)
         self.bought = spread(bought)
@@ -64,7 +77,7 @@ public enum RerankFeatures {
     /// Feature names in vector order (stored with the parameters and checked on load).
     public static let names = [
         "cosine", "repeat_decayed", "repeat_total", "touched", "hours_since_touch",
-        "covisit", "bought", "popularity_1d", "popularity_7d", "popularity_30d", "trend",
+        "covisit", "covisit_max", "covisit_hits", "bought", "popularity_1d", "popularity_7d", "popularity_30d", "trend",
         "category_affinity", "price_tier_affinity", "age_known", "age_days",
         "source_similar", "source_repeat", "source_covisit", "source_popular",
     ]
@@ -84,6 +97,8 @@ public enum RerankFeatures {
             flag(t != nil),
             t.map { log1p($0.lastAge / 3600) } ?? 0,
             context.covisit[candidate.productID] ?? 0,
+            context.covisitMax[candidate.productID] ?? 0,
+            log1p(context.covisitHits[candidate.productID] ?? 0),
             context.bought[candidate.productID] ?? 0,
             log1p(max(0, candidate.weight1d)),
             log1p(max(0, candidate.weight7d)),

@@ -13,7 +13,8 @@ enum ModelDataSupport {
         if let bad = usable.first(where: { $0.vector.count != dimension }) {
             throw ModelDataError.mixedDimensions(productID: bad.id, found: bad.vector.count, expected: dimension)
         }
-        return CatalogVectors(dimension: dimension, products: usable)
+        let attributes = Dictionary(uniqueKeysWithValues: rows.map { ($0.productID, ProductAttributes(categories: $0.categories, priceTier: $0.priceTier)) })
+        return CatalogVectors(dimension: dimension, products: usable, attributes: attributes)
     }
 
     /// The event log (events before `before` µs when given), with a progress bar.

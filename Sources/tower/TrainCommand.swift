@@ -5,17 +5,20 @@ import TowerMath
 import TowerModel
 import TowerStore
 
-/// `tower train`: trains the user tower (and the item residuals) on the event log.
+/// `tower train`: trains the user tower (and the item residuals), then the re-ranker, on the event log.
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train the user tower on the event log.",
+        commandName: "train", abstract: "Train the user tower and the re-ranker on the event log.",
         discussion: """
         Reads the events before --until (default: the time at which 90% of logged events precede). Each event \
         with a non-empty history is a sample: its history is what the daemon would have seen at that moment \
         (the 20 most recent earlier interactions inside --window); its product is the positive. Adam on \
         mini-batches with a fixed seed; the most recent 10% of samples are the validation split (early stopping \
-        on Recall@20). Writes the weights file atomically (default: TOWER_MODEL_PATH), then recomputes the \
-        product_trending and product_neighbors tables from the whole event log. Then: `tower evaluate`, \
+        on Recall@20). Then the second stage, the re-ranker: on those most recent 10% of events (neighbours and \
+        trending fitted on the events before them) it learns which signals matter for this shop (cosine, repeat, \
+        co-visitation, popularity, …) from the candidates the serving path generates. Writes both stages into the \
+        weights file atomically (default: TOWER_MODEL_PATH), recomputes the product_trending and product_neighbors \
+        tables from the whole event log and publishes the re-ranker to the database. Then: `tower evaluate`, \
         reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors. \
         See docs/model.md.
         """)
@@ -36,6 +39,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Do not learn per-product residuals (the served vectors stay the text vectors).") var noItemSide = false
     @Option(help: "Random seed (same data and seed give the same model).") var seed: UInt64 = TrainingOptions().seed
     @Option(help: "Stop after this long (e.g. 10m), keeping the best epoch so far.") var timeLimit: String?
+    @Flag(help: "Train the user tower only (ranking then orders by cosine alone).") var noRerank = false
+    @Option(help: "Hidden tanh units of the re-ranker (0: linear).") var rerankHidden: Int = RerankTrainingOptions().hidden
     @Option(help: "Threads, each computing part of every batch with single-threaded OpenBLAS (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -86,14 +91,28 @@ struct TrainCommand: AsyncParsableCommand {
                 print(String(format: "epoch %d: loss %.4f, validation Recall@20 %.4f NDCG@20 %.4f (%.0f s)",
                              e.epoch, e.loss, e.validationRecall20, e.validationNDCG20, e.seconds))
             })
+            var model = result.model
+            if !noRerank {
+                var rerankOptions = RerankTrainingOptions()
+                rerankOptions.hidden = max(0, rerankHidden)
+                let started = Date()
+                print("training the re-ranker …")
+                BLAS.setThreads(max(1, threads))
+                let rerank = try RerankTrainer.train(log: log, catalog: catalog, tower: model, eventWeights: settings.eventTypes.weights,
+                                                     until: cutoff, options: rerankOptions)
+                model = model.with(rerank: rerank.parameters)
+                print(String(format: "re-ranker %@: %d samples from %d events since %@ (%d held out, kept epoch %d, loss %.4f, %.0f s)",
+                             rerank.parameters.version, rerank.samples, rerank.sampleEvents, ModelDataSupport.iso(rerank.boundary),
+                             rerank.validationSamples, rerank.bestEpoch, rerank.validationLoss, Date().timeIntervalSince(started)))
+            }
             let path = out ?? settings.modelPath
-            try result.model.save(path: path, training: result.summaryJSON)
+            try model.save(path: path, training: result.summaryJSON)
             print("kept epoch \(result.bestEpoch) (\(result.stopReason)); \(result.trainingSamples) training and "
                   + "\(result.validationSamples) validation samples; "
-                  + "\(result.model.items?.productIDs.count ?? 0) products with a learned residual")
-            print("wrote \(path) (version \(result.model.version))")
+                  + "\(model.items?.productIDs.count ?? 0) products with a learned residual")
+            print("wrote \(path) (version \(model.version))")
             try ServingTablesSupport.refresh(connection, settings)
-            try ServingTablesSupport.publish(result.model, connection, settings)
+            try ServingTablesSupport.publish(model, connection, settings)
         }
     }
 }

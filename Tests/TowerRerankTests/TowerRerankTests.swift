@@ -67,6 +67,8 @@ final class RerankScorerTests: XCTestCase {
         XCTAssertEqual(v(0, "source_repeat"), 1)
         XCTAssertEqual(v(1, "touched"), 0)
         XCTAssertEqual(v(1, "covisit"), decayed1 / sum * 0.5, accuracy: 1e-6)
+        XCTAssertEqual(v(1, "covisit_max"), 0.5)
+        XCTAssertEqual(v(1, "covisit_hits"), log1p(1), accuracy: 1e-6)
         XCTAssertEqual(v(1, "trend"), -log1p(2), accuracy: 1e-6)
         XCTAssertEqual(v(1, "source_similar"), 0)
     }

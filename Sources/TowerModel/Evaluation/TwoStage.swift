@@ -57,7 +57,14 @@ public struct TwoStage: Sendable {
         func lists(_ all: [Int64: [Neighbor]]) -> [Int64: [Neighbor]] {
             Dictionary(uniqueKeysWithValues: touched.compactMap { id in all[id].map { (id, $0) } })
         }
-        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought))
+        var categories: [Int64: [String]] = [:], tiers: [Int64: String] = [:]
+        for id in touched {
+            guard let a = catalog.index(of: id).map({ catalog.attributes[Int($0)] }) else { continue }
+            categories[id] = a.categories
+            tiers[id] = a.priceTier
+        }
+        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought),
+                                    categories: categories, priceTiers: tiers)
         let similar = ranker.best(settings.similar, in: cosines).map { catalog.productIDs[Int($0)] }
         let merged = RerankCandidates.merge(similar: similar, history: history, context: context, trending: trendingList,
                                             popular: popularList, settings: settings)
@@ -68,7 +75,8 @@ public struct TwoStage: Sendable {
             let t = trending[row]
             signals.append(ProductSignals(productID: m.productID, cosine: cosines[row], weight1d: t?.weight1d ?? 0,
                                           weight7d: t?.weight7d ?? 0, weight30d: t?.weight30d ?? 0,
-                                          trendScore: t?.trendScore ?? 0, sources: m.sources))
+                                          trendScore: t?.trendScore ?? 0, categories: catalog.attributes[row].categories,
+                                          priceTier: catalog.attributes[row].priceTier, sources: m.sources))
         }
         return (context, signals)
     }

@@ -14,6 +14,17 @@ public struct LoggedEvent: Sendable, Equatable {
     }
 }
 
+/// What the re-ranker's affinity features read of a product.
+public struct ProductAttributes: Sendable, Equatable {
+    public var categories: [String]
+    public var priceTier: String?
+
+    public init(categories: [String] = [], priceTier: String? = nil) {
+        self.categories = categories
+        self.priceTier = priceTier
+    }
+}
+
 /// The products the models can rank: ascending ids, their base (text) vectors, and whether each is active.
 public struct CatalogVectors: Sendable {
     public let dimension: Int
@@ -21,10 +32,12 @@ public struct CatalogVectors: Sendable {
     /// `productIDs.count × dimension`, each row L2-normalised.
     public let vectors: [Float]
     public let active: [Bool]
+    /// Per row (empty attributes when not given).
+    public let attributes: [ProductAttributes]
     private let indexOf: [Int64: Int32]
 
     /// Products may come in any order; they are sorted by id (the tie-break order of every ranking).
-    public init(dimension: Int, products: [(id: Int64, vector: [Float], active: Bool)]) {
+    public init(dimension: Int, products: [(id: Int64, vector: [Float], active: Bool)], attributes: [Int64: ProductAttributes] = [:]) {
         let sorted = products.sorted { $0.id < $1.id }
         self.dimension = dimension
         productIDs = sorted.map(\.id)
@@ -40,6 +53,7 @@ public struct CatalogVectors: Sendable {
         }
         self.vectors = vectors
         active = sorted.map(\.active)
+        self.attributes = sorted.map { attributes[$0.id] ?? ProductAttributes() }
         indexOf = Dictionary(uniqueKeysWithValues: productIDs.enumerated().map { ($1, Int32($0)) })
     }
 

@@ -174,12 +174,17 @@ public final class Trainer {
 
     /// `tower-<UTC time>-<first 8 hex digits of the SHA-256 of the weights>`.
     static func version(of parameters: UserTowerParameters, at date: Date) -> String {
+        version("tower", of: parameters.values, at: date)
+    }
+
+    /// `<prefix>-<UTC yyyyMMddTHHmmssZ>-<8 hex of the SHA-256 of the values>`.
+    static func version(_ prefix: String, of values: [Float], at date: Date) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let bytes = parameters.values.withUnsafeBytes { Array($0) }
-        return "tower-\(f.string(from: date))-" + SHA256.digest(bytes).prefix(4).map { String(format: "%02x", $0) }.joined()
+        let bytes = values.withUnsafeBytes { Array($0) }
+        return "\(prefix)-\(f.string(from: date))-" + SHA256.digest(bytes).prefix(4).map { String(format: "%02x", $0) }.joined()
     }
 
     // MARK: validation
