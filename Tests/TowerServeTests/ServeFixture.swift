@@ -50,11 +50,13 @@ final class ServeFixture: @unchecked Sendable {
         // Until h10b's migration lands these tables come from SCHEMA.md; afterwards the statements do nothing.
         try writer.execute("""
             CREATE TABLE IF NOT EXISTS product_neighbors (product_id bigint NOT NULL, kind text NOT NULL, neighbor_id bigint NOT NULL,
-                score real NOT NULL, PRIMARY KEY (product_id, kind, neighbor_id));
-            CREATE TABLE IF NOT EXISTS product_trending (product_id bigint PRIMARY KEY, weight_1d real NOT NULL, weight_7d real NOT NULL,
-                weight_30d real NOT NULL, trend_score real NOT NULL, refreshed_at timestamptz NOT NULL);
-            GRANT SELECT ON product_neighbors, product_trending TO tower_ro;
+                score real NOT NULL, PRIMARY KEY (product_id, kind, neighbor_id))
             """)
+        try writer.execute("""
+            CREATE TABLE IF NOT EXISTS product_trending (product_id bigint PRIMARY KEY, weight_1d real NOT NULL, weight_7d real NOT NULL,
+                weight_30d real NOT NULL, trend_score real NOT NULL, refreshed_at timestamptz NOT NULL)
+            """)
+        try writer.execute("GRANT SELECT ON product_neighbors, product_trending TO tower_ro")
         var rng = SplitMix64(seed: 3)
         let base = (0..<384).map { _ in rng.nextGaussian() }
         try writer.transaction {
