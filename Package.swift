@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // System libraries (module map + shim header, found through pkg-config).
@@ -39,13 +42,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
+        // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
+        .target(name: "TowerServe", dependencies: [
+            "TowerRanking", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "towerd", dependencies: [
             "TowerWorker", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerRerank", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -62,5 +73,9 @@ let package = Package(
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerServeTests", dependencies: [
+            "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

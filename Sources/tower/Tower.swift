@@ -16,7 +16,7 @@ struct Tower: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, StatusCommand.self, CatalogCommand.self, EventsCommand.self, TextCommand.self,
             TrainCommand.self, EvaluateCommand.self, UsersCommand.self, UserCommand.self, SendCommand.self,
-            RecommendCommand.self, SimilarCommand.self, IndexCommand.self, RerankCommand.self, BenchCommand.self,
+            RecommendCommand.self, SimilarCommand.self, ServeCommand.self, IndexCommand.self, RerankCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,145 @@
+import Postgres
+
+/// A product with a model's score, for the lists that are not vector orderings (neighbours, trending, recent).
+public struct ScoredProduct: Sendable, Equatable {
+    public let productID: Int64
+    /// Neighbours: the table's score in (0, 1]. Trending: the trend score. Recently viewed: Unix seconds.
+    public let score: Double
+
+    public init(productID: Int64, score: Double) {
+        self.productID = productID
+        self.score = score
+    }
+}
+
+/// Which neighbour list of `product_neighbors` to read.
+public enum NeighborKind: String, Sendable, CaseIterable {
+    /// Co-visitation over all events ("related products").
+    case covisit
+    /// Co-occurrence over cart and purchase events ("bought together").
+    case bought
+}
+
+/// A product attribute trending facets are counted over.
+public enum FacetAttribute: String, Sendable, CaseIterable {
+    /// The top-level category (first element of the category path).
+    case category
+    case merchant
+    case color
+
+    var sql: String {
+        switch self {
+        case .category: return "p.category_path[1]"
+        case .merchant: return "p.merchant"
+        case .color: return "p.color"
+        }
+    }
+}
+
+/// One trending facet value and the summed trend score of its products.
+public struct FacetScore: Sendable, Equatable {
+    public let value: String
+    public let score: Double
+
+    public init(value: String, score: Double) {
+        self.value = value
+        self.score = score
+    }
+}
+
+extension Ranker {
+    /// The stored products among `ids`, in the order of `ids` (unknown ids left out). Vectors are not read.
+    public func products(_ ids: [Int64]) throws -> [CatalogProduct] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try read { session in
+            try session.connection.query("""
+                SELECT product_id, name, merchant, category_path, color, price, price_tier, popularity,
+                       extract(epoch FROM created_at)::float8, active
+                FROM products WHERE product_id = ANY($1::bigint[])
+                """, [PostgresArray(ids)]).rows.map { row in
+                CatalogProduct(productID: try row.decode(0), name: try row.decode(1), merchant: try row.decodeIfPresent(2),
+                               categoryPath: try row.decode(3), color: try row.decodeIfPresent(4), price: try row.decodeIfPresent(5),
+                               priceTier: try row.decodeIfPresent(6), popularity: try row.decode(7), createdAt: try row.decode(8),
+                               active: try row.decode(9), vector: nil)
+            }
+        }
+        let byID = Dictionary(rows.map { ($0.productID, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byID[$0] }
+    }
+
+    /// `product`'s neighbours of `kind` (`product_neighbors`), best first, under `filters`.
+    /// Throws `RankingError.productNotFound` for an unknown product; an empty list when it has no neighbours yet.
+    public func neighbors(of product: Int64, kind: NeighborKind, filters: RankingFilters = .none, limit: Int = 20) throws -> [ScoredProduct] {
+        try validateList(limit: limit, filters: filters)
+        return try read { session in
+            guard try session.connection.query("SELECT 1 FROM products WHERE product_id = $1", [product]).count > 0 else {
+                throw RankingError.productNotFound(product)
+            }
+            var sql = SQLBuilder()
+            filters.apply(to: &sql)
+            sql.require("n.product_id = \(sql.bind(product))")
+            sql.require("n.kind = \(sql.bind(kind.rawValue))")
+            return try scored(session, """
+                SELECT n.neighbor_id, n.score::float8 FROM product_neighbors n JOIN products p ON p.product_id = n.neighbor_id
+                \(sql.whereClause) ORDER BY n.score DESC, n.neighbor_id LIMIT \(sql.bind(limit))
+                """, sql)
+        }
+    }
+
+    /// The products trending most (`product_trending.trend_score`, highest first) under `filters`.
+    public func trending(filters: RankingFilters = .none, limit: Int = 20) throws -> [ScoredProduct] {
+        try validateList(limit: limit, filters: filters)
+        return try read { session in
+            var sql = SQLBuilder()
+            filters.apply(to: &sql)
+            return try scored(session, """
+                SELECT t.product_id, t.trend_score::float8 FROM product_trending t JOIN products p ON p.product_id = t.product_id
+                \(sql.whereClause) ORDER BY t.trend_score DESC, t.product_id LIMIT \(sql.bind(limit))
+                """, sql)
+        }
+    }
+
+    /// The values of `attribute` whose products trend most (summed positive trend scores), under `filters`.
+    public func trendingFacets(_ attribute: FacetAttribute, filters: RankingFilters = .none, limit: Int = 20) throws -> [FacetScore] {
+        try validateList(limit: limit, filters: filters)
+        return try read { session in
+            var sql = SQLBuilder()
+            filters.apply(to: &sql)
+            sql.require("\(attribute.sql) IS NOT NULL")
+            sql.require("t.trend_score > 0")
+            return try session.connection.query("""
+                SELECT \(attribute.sql), sum(t.trend_score)::float8 AS s FROM product_trending t
+                JOIN products p ON p.product_id = t.product_id \(sql.whereClause)
+                GROUP BY 1 ORDER BY s DESC, 1 LIMIT \(sql.bind(limit))
+                """, sql.parameters).rows.map { FacetScore(value: try $0.decode(0), score: try $0.decode(1)) }
+        }
+    }
+
+    /// The products `customer` interacted with most recently (any event in the window), latest first, each once;
+    /// the score is the last interaction's Unix time.
+    public func recentlyViewed(customer: Int64, filters: RankingFilters = .none, limit: Int = 20) throws -> [ScoredProduct] {
+        try validateList(limit: limit, filters: filters)
+        return try read { session in
+            var sql = SQLBuilder()
+            filters.apply(to: &sql)
+            let customerParameter = sql.bind(customer)
+            return try scored(session, """
+                SELECT p.product_id, r.last FROM (
+                    SELECT product_id, extract(epoch FROM max(occurred_at))::float8 AS last
+                    FROM interactions WHERE customer_id = \(customerParameter) GROUP BY product_id
+                ) r JOIN products p ON p.product_id = r.product_id
+                \(sql.whereClause) ORDER BY r.last DESC, p.product_id LIMIT \(sql.bind(limit))
+                """, sql)
+        }
+    }
+
+    private func validateList(limit: Int, filters: RankingFilters) throws {
+        let allowed = 1...max(1, configuration.maxPerPage)
+        guard allowed.contains(limit) else { throw RankingError.invalidPerPage(limit, allowed: allowed) }
+        try filters.validate()
+    }
+
+    private func scored(_ session: ReadSession, _ text: String, _ sql: SQLBuilder) throws -> [ScoredProduct] {
+        try session.connection.query(text, sql.parameters).rows.map { ScoredProduct(productID: try $0.decode(0), score: try $0.decode(1)) }
+    }
+}
