@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
         .target(name: "TowerServe", dependencies: [
-            "TowerRanking", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
+            "TowerRanking", "TowerRerank", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Postgres
+import TowerRerank
 
 /// A product with a model's score, for the lists that are not vector orderings (neighbours, trending, recent).
 public struct ScoredProduct: Sendable, Equatable {
@@ -10,14 +11,6 @@ public struct ScoredProduct: Sendable, Equatable {
         self.productID = productID
         self.score = score
     }
-}
-
-/// Which neighbour list of `product_neighbors` to read.
-public enum NeighborKind: String, Sendable, CaseIterable {
-    /// Co-visitation over all events ("related products").
-    case covisit
-    /// Co-occurrence over cart and purchase events ("bought together").
-    case bought
 }
 
 /// A product attribute trending facets are counted over.

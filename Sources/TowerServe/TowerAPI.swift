@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TowerRanking
+import TowerRerank
 
 /// Tower's own read API (docs/openapi.yaml) over one `Ranker`, its blocking calls run on `pool`.
 struct TowerAPI: Sendable {
