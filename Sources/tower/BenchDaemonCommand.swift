@@ -63,16 +63,16 @@ struct BenchDaemonCommand: AsyncParsableCommand {
             let admin = try source.require("TOWER_ADMIN_DATABASE_URL",
                                            hint: "the benchmark creates scratch databases: set a superuser URL (deploy/local.sh up writes one)")
             let rw = try settings.requireDatabaseURL()
-            let binary = try towerdBinary()
+            let binary = try BenchScratch.towerdBinary(towerd)
             let workersPerProcess = try workers ?? source.int("TOWER_WORKERS", default: DaemonConfiguration.defaultWorkers)
             let workload = BenchWorkload(products: products, customers: customers, historyPerCustomer: historyPerCustomer,
                                          zipfExponent: zipf, seed: seed)
             let runID = "\(getpid())"
-            let servers = BenchServers(adminURL: admin, queuePID: Self.pid(fromFile: queueServerPidFile))
-            let towerURL = try createDatabase("tower_bench", admin: admin, rw: rw)
-            let peerURL = peerEvents > 0 ? try createDatabase("tower_bench_peer", admin: admin, rw: rw) : nil
+            let servers = BenchServers(adminURL: admin, queuePID: BenchScratch.pid(fromFile: queueServerPidFile))
+            let towerURL = try BenchScratch.createDatabase("tower_bench", admin: admin, rw: rw)
+            let peerURL = peerEvents > 0 ? try BenchScratch.createDatabase("tower_bench_peer", admin: admin, rw: rw) : nil
             defer {
-                if !keep { for name in ["tower_bench", "tower_bench_peer"] { try? dropDatabase(name, admin: admin) } }
+                if !keep { for name in ["tower_bench", "tower_bench_peer"] { try? BenchScratch.dropDatabase(name, admin: admin) } }
             }
             note("loading \(products) products into tower_bench")
             let connection = try PostgresConnection(url: towerURL)
@@ -130,7 +130,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
 
     private func measureCeiling(sqs: SQSConfiguration, workload: BenchWorkload, receivers: Int, runID: String, servers: BenchServers) throws -> Row {
         note("queue ceiling with \(receivers) receive+delete threads, \(ceilingEvents) events")
-        return try withQueue("tower-bench-ceiling-\(receivers)-\(runID)", sqs: sqs) { queue in
+        return try BenchScratch.withQueue("tower-bench-ceiling-\(receivers)-\(runID)", sqs: sqs) { queue in
             let ceiling = BenchCeiling()
             let producer = try BenchProducer(configuration: sqs, queueURL: queue, stream: workload.events(seed: seed &+ 1),
                                              total: ceilingEvents, backlog: backlog, progress: .consumed { ceiling.consumed })
@@ -148,7 +148,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     private func measureTowerd(sqs: SQSConfiguration, workload: BenchWorkload, processes count: Int, workers: Int, binary: URL,
                                environment: [String: String], runID: String, servers: BenchServers) throws -> Row {
         note("towerd × \(count) (\(workers) workers each), \(events) events")
-        return try withQueue("tower-bench-towerd-\(count)-\(runID)", sqs: sqs) { queue in
+        return try BenchScratch.withQueue("tower-bench-towerd-\(count)-\(runID)", sqs: sqs) { queue in
             var env = environment
             env["TOWER_QUEUE_URL"] = queue
             let daemons = try BenchDaemons(binary: binary, count: count, environment: env, logPath: daemonLog.map { "\($0)-\(count).jsonl" })
@@ -259,44 +259,6 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     // MARK: helpers
 
     private func note(_ text: String) { printError("bench: \(text)") }
-
-    private func towerdBinary() throws -> URL {
-        let url = towerd.map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("towerd")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw BenchError.setup("no towerd binary at \(url.path): build it (swift build -c release --product towerd) or pass --towerd")
-        }
-        return url
-    }
-
-    private func createDatabase(_ name: String, admin: String, rw: String) throws -> String {
-        let owner = URLComponents(string: rw)?.user ?? "tower"
-        let c = try PostgresConnection(url: admin)
-        let sql = try c.query("""
-            SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text), format('CREATE DATABASE %I OWNER %I TEMPLATE template1', $1::text, $2::text)
-            """, [name, owner])[0]
-        try c.execute(try sql.decode(0, as: String.self))
-        try c.execute(try sql.decode(1, as: String.self))
-        var components = URLComponents(string: rw)!
-        components.path = "/" + name
-        return components.string!
-    }
-
-    private func dropDatabase(_ name: String, admin: String) throws {
-        let c = try PostgresConnection(url: admin)
-        try c.execute(try c.query("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", [name])[0].decode(0, as: String.self))
-    }
-
-    private static func pid(fromFile path: String) -> Int32? {
-        FileManager.default.contents(atPath: path).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    private func withQueue<T>(_ name: String, sqs: SQSConfiguration, _ body: (String) throws -> T) throws -> T {
-        let client = try SQSClient(configuration: sqs)
-        let queue = try client.createQueue(name: name, attributes: ["VisibilityTimeout": "60"])
-        defer { try? client.deleteQueue(queueURL: queue) }
-        return try body(queue)
-    }
 
     private func runQuietly(_ executable: String, _ arguments: [String]) throws -> Bool {
         let p = Process()

@@ -17,6 +17,8 @@ final class BenchDaemons: @unchecked Sendable {
     private var started = 0
     private var errors: [String] = []
     private let logFile: FileHandle?
+    private let binary: URL
+    private let environment: [String: String]
 
     /// Starts `count` daemons and waits until each logged "started"; their log lines are appended to `logPath`.
     init(binary: URL, count: Int, environment: [String: String], logPath: String?) throws {
@@ -26,19 +28,28 @@ final class BenchDaemons: @unchecked Sendable {
         } else {
             logFile = nil
         }
-        for _ in 0..<count {
-            let p = Process()
-            p.executableURL = binary
-            p.environment = environment
-            p.currentDirectoryURL = FileManager.default.temporaryDirectory
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            let reader = LineReader { [weak self] line in self?.consume(line) }
-            out.fileHandleForReading.readabilityHandler = { reader.append($0.availableData) }
-            try p.run()
-            processes.append(p)
-        }
+        self.binary = binary
+        self.environment = environment
+        processes = try (0..<count).map { _ in try spawn() }
+        try waitUntilStarted(count)
+    }
+
+    private func spawn() throws -> Process {
+        let p = Process()
+        p.executableURL = binary
+        p.environment = environment
+        p.currentDirectoryURL = FileManager.default.temporaryDirectory
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        let reader = LineReader { [weak self] line in self?.consume(line) }
+        out.fileHandleForReading.readabilityHandler = { reader.append($0.availableData) }
+        try p.run()
+        return p
+    }
+
+    /// Waits until `count` "started" lines were logged in all.
+    private func waitUntilStarted(_ count: Int) throws {
         let deadline = Date().addingTimeInterval(60)
         while lock.withLock({ started }) < count {
             if let dead = processes.first(where: { !$0.isRunning }) {
@@ -47,6 +58,19 @@ final class BenchDaemons: @unchecked Sendable {
             guard Date() < deadline else { throw BenchError.daemon("towerd did not start within 60 s") }
             Thread.sleep(forTimeInterval: 0.05)
         }
+    }
+
+    /// How many daemons run (the index range of `killAndRestart`).
+    var count: Int { processes.count }
+
+    /// `kill -9` of daemon `index` (no chance to finish its batches), then a new one in its place, started.
+    func killAndRestart(_ index: Int) throws {
+        let victim = processes[index]
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let before = lock.withLock { started }
+        processes[index] = try spawn()
+        try waitUntilStarted(before + 1)
     }
 
     deinit { for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) } }

@@ -1,9 +1,16 @@
 import Foundation
 import TowerQueue
 
-/// Feeds a queue with the workload's events in batches of 10, keeping the backlog (sent − consumed) at most
-/// `backlog` messages: ministack's per-call cost grows with queue depth, so an unbounded backlog would measure
-/// the server, not the consumer.
+/// Message bodies for a `BenchProducer`, one per call.
+protocol BenchMessageSource {
+    mutating func next() -> String
+}
+
+extension BenchWorkload.EventStream: BenchMessageSource {}
+
+/// Feeds a queue with a source's messages in batches (10 entries, at most 256 KiB a request), keeping the backlog
+/// (sent − consumed) at most `backlog` messages: ministack's per-call cost grows with queue depth, so an unbounded
+/// backlog would measure the server, not the consumer.
 final class BenchProducer: @unchecked Sendable {
     /// How the producer learns how many messages wait.
     enum Progress {
@@ -15,9 +22,12 @@ final class BenchProducer: @unchecked Sendable {
         case queueDepth
     }
 
+    /// SQS's limit on a SendMessageBatch request's bodies, in bytes.
+    static let maxBatchBytes = 262_144
+
     private let client: SQSClient
     private let queueURL: String
-    private var stream: BenchWorkload.EventStream
+    private var stream: any BenchMessageSource
     private let total: Int
     private let backlog: Int
     private let progress: Progress
@@ -25,12 +35,16 @@ final class BenchProducer: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var failure: Error?
-    /// Messages sent so far (touched by the producer thread only, after `start`).
+    /// Messages sent so far (written by the producer thread only, after `start`).
     private var sent = 0
+    /// The queue's message id of each message sent, in the source's order.
+    private var messageIDs: [String] = []
+    private var pauseRequested = false
+    private var parked = false
     /// Times the producer found nothing left to consume before it had sent everything (it was the bottleneck).
     private(set) var emptyObservations = 0
 
-    init(configuration: SQSConfiguration, queueURL: String, stream: BenchWorkload.EventStream, total: Int, backlog: Int,
+    init(configuration: SQSConfiguration, queueURL: String, stream: any BenchMessageSource, total: Int, backlog: Int,
          pollInterval: Double = 0.002, progress: Progress) throws {
         client = try SQSClient(configuration: configuration)
         self.queueURL = queueURL
@@ -43,17 +57,20 @@ final class BenchProducer: @unchecked Sendable {
 
     /// Fills the backlog now, then keeps topping it up on a background thread.
     func start() throws {
-        sent = try send(min(backlog, total))
+        let first = try send(min(backlog, total))
+        lock.withLock { sent = first }
         let thread = Thread { [self] in
             do {
-                while sent < total {
+                while lock.withLock({ sent }) < total {
+                    if holdWhilePaused() { continue }
                     let waiting = try waitingMessages()
                     if waiting <= 0 { lock.withLock { emptyObservations += 1 } }
                     if waiting > backlog * 3 / 4 {
                         Thread.sleep(forTimeInterval: pollInterval)
                         continue
                     }
-                    sent += try send(min(backlog - waiting, total - sent))
+                    let n = try send(min(backlog - waiting, total - lock.withLock { sent }))
+                    lock.withLock { sent += n }
                 }
             } catch {
                 lock.withLock { failure = error }
@@ -70,19 +87,53 @@ final class BenchProducer: @unchecked Sendable {
         if let failure = lock.withLock({ failure }) { throw failure }
     }
 
+    /// Messages sent so far.
+    var sentCount: Int { lock.withLock { sent } }
+
+    /// The queue's message id of each message sent so far, in the order the source produced them.
+    var sentMessageIDs: [String] { lock.withLock { messageIDs } }
+
+    /// Stops sending and returns once no request is in flight (for a queue-server outage: a send that timed out
+    /// and was retried could enqueue a message twice). Returns at once when everything was already sent.
+    func pause() {
+        lock.withLock { pauseRequested = true }
+        while lock.withLock({ !parked && sent < total && failure == nil }) { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// Sends again after `pause`.
+    func resume() { lock.withLock { pauseRequested = false } }
+
+    /// Parks the producer thread while a pause is requested; true when it was parked.
+    private func holdWhilePaused() -> Bool {
+        guard lock.withLock({ pauseRequested }) else { return false }
+        lock.withLock { parked = true }
+        while lock.withLock({ pauseRequested }) { Thread.sleep(forTimeInterval: 0.01) }
+        lock.withLock { parked = false }
+        return true
+    }
+
     private func send(_ count: Int) throws -> Int {
-        var sent = 0
-        while sent < count {
-            let n = min(SQSClient.maxBatchSize, count - sent)
-            let entries = (0..<n).map { SQSSendEntry(id: "e\($0)", body: stream.next()) }
+        var entries: [SQSSendEntry] = [], bytes = 0
+        func flush() throws {
+            guard !entries.isEmpty else { return }
             let result = try client.sendMessageBatch(queueURL: queueURL, entries: entries)
             guard result.failed.isEmpty else { throw BenchError.producer("SendMessageBatch failed: \(result.failed)") }
-            sent += n
+            let ids = Dictionary(result.successful.map { ($0.id, $0.messageID) }, uniquingKeysWith: { a, _ in a })
+            lock.withLock { messageIDs += entries.map { ids[$0.id] ?? "" } }
+            (entries, bytes) = ([], 0)
         }
-        return sent
+        for _ in 0..<count {
+            let body = stream.next()
+            if entries.count == SQSClient.maxBatchSize || bytes + body.utf8.count > Self.maxBatchBytes { try flush() }
+            entries.append(SQSSendEntry(id: "e\(entries.count)", body: body))
+            bytes += body.utf8.count
+        }
+        try flush()
+        return count
     }
 
     private func waitingMessages() throws -> Int {
+        let sent = lock.withLock { self.sent }
         switch progress {
         case .consumed(let consumed):
             return sent - (try consumed())
@@ -146,6 +197,7 @@ enum BenchError: Error, CustomStringConvertible {
     case daemon(String)
     case peer(String)
     case setup(String)
+    case chaos(String)
 
     var description: String {
         switch self {
@@ -153,6 +205,7 @@ enum BenchError: Error, CustomStringConvertible {
         case .daemon(let m): return "towerd failed during the benchmark: \(m)"
         case .peer(let m): return "the Python peer failed: \(m)"
         case .setup(let m): return "cannot set up the benchmark: \(m)"
+        case .chaos(let m): return "the chaos run failed its checks: \(m)"
         }
     }
 }

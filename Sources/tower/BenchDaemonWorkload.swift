@@ -60,10 +60,16 @@ struct BenchWorkload {
                 : u < BenchWorkload.eventShares[0] + BenchWorkload.eventShares[1] ? BenchWorkload.eventNames[1] : BenchWorkload.eventNames[2]
         }
 
-        mutating func next() -> String {
+        /// The next event's customer, product and event name.
+        mutating func nextEvent() -> (customer: Int, product: Int, eventName: String) {
             let customer = 1 + rng.nextIndex(customers)
             let product = product()
-            return #"{"customer_id":\#(customer),"product_id":\#(product),"event_name":"\#(eventName())"}"#
+            return (customer, product, eventName())
+        }
+
+        mutating func next() -> String {
+            let e = nextEvent()
+            return #"{"customer_id":\#(e.customer),"product_id":\#(e.product),"event_name":"\#(e.eventName)"}"#
         }
     }
 
