@@ -25,9 +25,9 @@ struct BenchChaosCommand: AsyncParsableCommand {
             + "Once the queue is empty it stops the daemons and prints the figures: valid events applied exactly once "
             + "(lost, twice, dead-lettered, wrong content), bad messages in the DLQ with the expected reason per kind, "
             + "stored user vectors against a recompute from the history with the same model (max |difference| within "
-            + "--tolerance), and daemon log lines that are not JSON or quote a secret. Exits 1 when any figure is off. "
-            + "The defaults are the full setting (≈ 10–15 min with a release towerd); scale it down with the options. "
-            + "See docs/operations.md.")
+            + "--tolerance), and daemon log lines that quote a secret (lines that are not JSON are counted and shown). "
+            + "Exits 1 when any figure is off. The defaults are the full setting (about 6 minutes with a debug towerd on a "
+            + "2-core machine); scale it down with the options. See docs/operations.md.")
 
     @OptionGroup var global: GlobalOptions
 
