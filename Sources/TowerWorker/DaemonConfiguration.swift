@@ -88,6 +88,11 @@ public struct DaemonConfiguration: Sendable {
                                               lock: try Self.limit(source, "TOWER_DB_LOCK_TIMEOUT", default: 10))
         databaseDownLogIntervalSeconds = try source.duration("TOWER_DB_DOWN_LOG_INTERVAL", default: 300)
         watchdogStallSeconds = try source.duration("TOWER_WATCHDOG_STALL", default: 300)
+        let longestWait = max(databaseTimeouts.statement ?? 0, databaseTimeouts.lock ?? 0)
+        guard watchdogStallSeconds > longestWait else {
+            throw ConfigError.invalid(key: "TOWER_WATCHDOG_STALL", value: source["TOWER_WATCHDOG_STALL"] ?? "",
+                                      expected: "longer than TOWER_DB_STATEMENT_TIMEOUT and TOWER_DB_LOCK_TIMEOUT (\(Int(longestWait)) s): a wait they end is not a hang")
+        }
     }
 
     /// The sweep's connection limits: as the workers', without a statement timeout (recomputing co-visitation

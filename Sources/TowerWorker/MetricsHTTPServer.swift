@@ -146,8 +146,8 @@ public final class MetricsHTTPServer: @unchecked Sendable {
 }
 
 extension MetricsHTTPServer {
-    /// What a running daemon's `GET /health` at `address` (`HOST:PORT`) answers: healthy (200) or not, and its
-    /// line; nil when nothing answers within 2 s.
+    /// What a running daemon's `GET /health` at `address` (`HOST:PORT`) answers: healthy (200) or not (503), and
+    /// its line; nil when nothing answers so within 2 s.
     public static func health(at address: String) -> (healthy: Bool, text: String)? {
         guard let server = try? MetricsHTTPServer(registry: MetricsRegistry(), address: address) else { return nil }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -171,9 +171,11 @@ extension MetricsHTTPServer {
             guard n > 0 else { break }
             answer += chunk[..<n]
         }
+        // Only towerd's two answers count: anything else there (another server, an older towerd) is not a report.
         let text = String(decoding: answer, as: UTF8.self)
-        guard text.hasPrefix("HTTP/1.1 "), let split = text.range(of: "\r\n\r\n") else { return nil }
-        return (text.hasPrefix("HTTP/1.1 200"), text[split.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines))
+        let healthy = text.hasPrefix("HTTP/1.1 200 "), unhealthy = text.hasPrefix("HTTP/1.1 503 ")
+        guard healthy || unhealthy, let split = text.range(of: "\r\n\r\n") else { return nil }
+        return (healthy, text[split.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

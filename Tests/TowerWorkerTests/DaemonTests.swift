@@ -115,7 +115,8 @@ final class DaemonTests: XCTestCase {
         ids += try fixture.send(Array(all[800...]))
         try waitUntilDrained(ids, timeout: 180)
         XCTAssertTrue(d.process.isRunning, "the daemon survives the outage")
-        XCTAssertTrue(d.log.contains { ($0["msg"] as? String)?.contains("retrying") == true }, "the outage was noticed:\n\(d.transcript)")
+        XCTAssertTrue(d.log.contains { $0["msg"] as? String == "database down" } && d.log.contains { $0["msg"] as? String == "database back" },
+                      "the outage was noticed:\n\(d.transcript)")
         stop(d)
         try fixture.assertAppliedExactlyOnce(ids)
         try fixture.assertVectorsMatchRecompute(customers: Array(1...30))

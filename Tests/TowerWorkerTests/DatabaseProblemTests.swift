@@ -1,3 +1,5 @@
+import TowerConfig
+import TowerTestSupport
 import XCTest
 @testable import Postgres
 @testable import TowerWorker
@@ -30,5 +32,23 @@ final class DatabaseProblemTests: XCTestCase {
             XCTAssertFalse(DatabaseProblem.isRetried(server(state)))
         }
         XCTAssertTrue(DatabaseProblem.diskFull.explanation.contains("53100"))
+    }
+
+    func testTimeoutSettingsHaveDefaultsCanBeTurnedOffAndBoundTheStall() throws {
+        func configuration(_ values: [String: String]) throws -> DaemonConfiguration {
+            try DaemonConfiguration(TestEnvironment.source(overriding: values))
+        }
+        let defaults = try configuration([:])
+        XCTAssertEqual(defaults.databaseTimeouts, ConnectionTimeouts(connect: 10, statement: 30, lock: 10))
+        XCTAssertEqual(defaults.sweepTimeouts, ConnectionTimeouts(connect: 10, statement: nil, lock: 10))
+        XCTAssertEqual(defaults.watchdogStallSeconds, 300)
+        XCTAssertEqual(defaults.databaseDownLogIntervalSeconds, 300)
+        let off = try configuration(["TOWER_DB_CONNECT_TIMEOUT": "off", "TOWER_DB_STATEMENT_TIMEOUT": "OFF", "TOWER_DB_LOCK_TIMEOUT": "2s",
+                                     "TOWER_WATCHDOG_STALL": "3s"])
+        XCTAssertEqual(off.databaseTimeouts, ConnectionTimeouts(connect: nil, statement: nil, lock: 2))
+        XCTAssertThrowsError(try configuration(["TOWER_WATCHDOG_STALL": "20s"])) {
+            XCTAssertTrue("\($0)".contains("TOWER_WATCHDOG_STALL") && "\($0)".contains("30 s"), "\($0)")
+        }
+        XCTAssertThrowsError(try configuration(["TOWER_DB_LOCK_TIMEOUT": "soon"])) { XCTAssertTrue("\($0)".contains("TOWER_DB_LOCK_TIMEOUT")) }
     }
 }
