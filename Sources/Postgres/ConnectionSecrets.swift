@@ -2,7 +2,7 @@ import Foundation
 
 /// Masks the secrets of a connection string in libpq's messages, which can quote them: a malformed URL's
 /// error repeats the offending part (`invalid percent-encoded token: "s3cr%zz"`), which may be the password.
-enum ConnectionSecrets {
+public enum ConnectionSecrets {
     /// The replacement for a removed secret.
     static let mask = "***"
 
@@ -13,7 +13,7 @@ enum ConnectionSecrets {
     }
 
     /// The secret values written in `conninfo` (a `postgres[ql]://` URL or `key=value` pairs), raw and decoded.
-    static func values(in conninfo: String) -> [String] {
+    public static func values(in conninfo: String) -> [String] {
         var found: [String] = []
         let lower = conninfo.lowercased()
         if let scheme = ["postgresql://", "postgres://"].first(where: lower.hasPrefix) {

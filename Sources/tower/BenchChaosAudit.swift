@@ -9,7 +9,10 @@ import TowerWorker
 /// The chaos run's figures (`tower bench chaos --json` prints them as one JSON object).
 struct ChaosFigures: Codable {
     struct Valid: Codable {
+        /// Distinct events (a producer's retry of one counts once).
         var sent = 0
+        /// Events sent a second time with the same `event_id` (another message id): applied once all the same.
+        var producerRetries = 0
         /// Exactly one `events` row with the message's id, carrying the sent customer, product and event name.
         var appliedOnce = 0
         var lost = 0
@@ -115,7 +118,8 @@ struct ChaosAudit {
     let sqs: SQSConfiguration
     let deadLetterQueueURL: String
 
-    /// Events and dead letters against the sent messages (`messageIDs[i]` is the queue's id of `produced[i]`).
+    /// Events and dead letters against the sent messages (`messageIDs[i]` is the queue's id of `produced[i]`); an event
+    /// and its producer's retry together must have exactly one `events` row.
     func messages(produced: [ChaosMessages.Expectation], messageIDs: [String], into figures: inout ChaosFigures) throws {
         var events: [String: [(Int64, Int64, String)]] = [:]
         for row in try connection.query("SELECT message_id, customer_id, product_id, event_name FROM events WHERE message_id IS NOT NULL").rows {
@@ -129,13 +133,20 @@ struct ChaosAudit {
         figures.deadLetters.extraCopies = bySource.values.reduce(0) { $0 + $1.count - 1 }
         figures.deadLetters.unknownSource = Set(bySource.keys).subtracting(messageIDs).count
 
+        var retries: [Int: [String]] = [:]
+        for (i, expectation) in produced.enumerated() where i < messageIDs.count {
+            if case .retry(let original) = expectation { retries[original, default: []].append(messageIDs[i]) }
+        }
         var kinds = ChaosAdversary.all.map { ChaosFigures.Kind(kind: $0.kind) }
-        for (expectation, id) in zip(produced, messageIDs) {
-            let rows = events[id] ?? []
+        for (i, (expectation, id)) in zip(produced, messageIDs).enumerated() {
             switch expectation {
+            case .retry:
+                figures.valid.producerRetries += 1
             case .valid(let customer, let product, let name):
                 figures.valid.sent += 1
-                if bySource[id] != nil { figures.valid.deadLettered += 1 }
+                let copies = [id] + (retries[i] ?? [])
+                let rows = copies.flatMap { events[$0] ?? [] }
+                if copies.contains(where: { bySource[$0] != nil }) { figures.valid.deadLettered += 1 }
                 if rows.isEmpty { figures.valid.lost += 1 }
                 if rows.count > 1 { figures.valid.appliedTwice += 1 }
                 let right = rows.allSatisfy { $0 == (customer, product, name) }
@@ -144,7 +155,7 @@ struct ChaosAudit {
             case .bad(let k):
                 figures.bad.sent += 1
                 kinds[k].sent += 1
-                if !rows.isEmpty { figures.bad.applied += 1 }
+                if events[id] != nil { figures.bad.applied += 1 }
                 guard let copy = bySource[id]?.first else { continue }
                 figures.bad.inDeadLetterQueue += 1
                 let reason = copy.messageAttributes[DeadLetterAttributes.reason]?.stringValue ?? "(none)"
@@ -242,10 +253,7 @@ struct ChaosAudit {
     }
 
     private static func secretValues(_ source: ConfigSource) -> [String] {
-        let passwords = ["TOWER_DATABASE_URL", "TOWER_READONLY_DATABASE_URL", "TOWER_ADMIN_DATABASE_URL"].compactMap { key -> [String]? in
-            guard let url = source[key].flatMap(URLComponents.init(string:)) else { return nil }
-            return [url.password, url.percentEncodedPassword].compactMap { $0 }
-        }.joined()
-        return Array(passwords) + ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].compactMap { source[$0] }
+        ["TOWER_DATABASE_URL", "TOWER_READONLY_DATABASE_URL", "TOWER_ADMIN_DATABASE_URL"].flatMap { ConnectionSecrets.values(in: source[$0] ?? "") }
+            + ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].compactMap { source[$0] }
     }
 }

@@ -18,7 +18,8 @@ struct BenchChaosCommand: AsyncParsableCommand {
             + "(maxReceiveCount 10, as local.sh provisions), and starts --daemons towerd processes on that one queue. "
             + "A producer sends --events valid events with --bad adversarial messages mixed in (bad JSON, unknown "
             + "product, wrong types, huge bodies, lone surrogates, unknown event names, ids out of range, bad "
-            + "occurred_at, deep nesting). Meanwhile, at seeded moments of the stream: --kills kill -9 of a random "
+            + "occurred_at, bad event_id, deep nesting); every 25th valid event carries an event_id and is sent twice, as a "
+            + "producer's retry. Meanwhile, at seeded moments of the stream: --kills kill -9 of a random "
             + "daemon (restarted at once), --postgres-restarts PostgreSQL restarts and one --database-outage of "
             + "PostgreSQL (deploy/local.sh stop-postgres/start-postgres), and one --queue-outage of the queue server "
             + "(SIGSTOP/SIGCONT: ministack keeps its state in memory only, a restart would lose every message).\n\n"
@@ -129,7 +130,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
         let fleet = try BenchDaemons(binary: binary, count: daemons, environment: environment, logPath: logPath)
 
         let messages = ChaosMessages(workload: workload, valid: events, bad: bad, seed: seed &+ 5)
-        let total = events + bad
+        let total = ChaosMessages.total(valid: events, bad: bad)
         let producer = try BenchProducer(configuration: sqs, queueURL: queue, stream: messages, total: total,
                                          backlog: min(backlog, max(10, total / 10)), progress: .consumed { fleet.consumed })
         var figures = ChaosFigures()
@@ -207,7 +208,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
     private func report(_ f: ChaosFigures, binary: URL, modelPath: String, workers: Int) -> String {
         func mark(_ ok: Bool) -> String { ok ? "ok" : "FAILED" }
         var lines = [
-            "tower bench chaos: \(f.valid.sent) valid + \(f.bad.sent) adversarial messages; \(f.faults.daemons) towerd × \(workers) workers on one queue; "
+            "tower bench chaos: \(f.valid.sent) valid events + \(f.bad.sent) adversarial messages; \(f.faults.daemons) towerd × \(workers) workers on one queue; "
                 + "\(f.faults.kills) kill -9, \(f.faults.postgresRestarts) PostgreSQL restarts, \(Int(f.faults.databaseOutageSeconds)) s database outage, "
                 + "\(Int(f.faults.queueOutageSeconds)) s queue-server outage; \(products) products, \(customers) customers",
             "towerd: \(binary.path) (\(binary.path.contains("/release/") ? "release" : "debug?") build), model "
@@ -215,7 +216,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
             String(format: "wall time: %.0f s (limit %.0f s); queue drained: %@; daemons stopped cleanly on SIGTERM: %@",
                    f.wallSeconds, timeLimit, f.drained ? "yes" : "NO", f.daemonsStoppedCleanly ? "yes" : "NO"),
             "",
-            "valid events: \(f.valid.sent) sent, \(f.valid.appliedOnce) applied exactly once, \(f.valid.lost) lost, \(f.valid.appliedTwice) applied twice, "
+            "valid events: \(f.valid.sent) sent (\(f.valid.producerRetries) of them twice, with one event_id), \(f.valid.appliedOnce) applied exactly once, \(f.valid.lost) lost, \(f.valid.appliedTwice) applied twice, "
                 + "\(f.valid.wrongContent) with wrong content, \(f.valid.deadLettered) dead-lettered — "
                 + mark(f.valid.appliedOnce == f.valid.sent && f.valid.lost + f.valid.appliedTwice + f.valid.wrongContent + f.valid.deadLettered == 0),
             "adversarial messages: \(f.bad.sent) sent, \(f.bad.inDeadLetterQueue) in the DLQ, \(f.bad.expectedReason) with the expected reason, "

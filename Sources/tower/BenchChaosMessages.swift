@@ -51,6 +51,10 @@ struct ChaosAdversary: Sendable {
             let at = ["\"yesterday\"", "\"2024-05-01T12:00:00\"", "\"2999-01-01T00:00:00Z\"", "1e20"][n % 4]
             return #"{"customer_id":\#(c),"product_id":\#(p),"event_name":"product_viewed","occurred_at":\#(at)}"#
         },
+        .init(kind: "bad event_id", expected: ["bad_event_id"]) { n, c, p, _ in
+            let id = ["\"\"", "\"" + String(repeating: "e", count: 129) + "\"", #""id\u0007x""#][n % 3]
+            return #"{"customer_id":\#(c),"product_id":\#(p),"event_name":"product_viewed","event_id":\#(id)}"#
+        },
         .init(kind: "deeply nested", expected: ["malformed_json"]) { _, c, p, _ in
             #"{"customer_id":\#(c),"product_id":\#(p),"event_name":"product_viewed","x":"# + String(repeating: "[", count: 5_000)
                 + String(repeating: "]", count: 5_000) + "}"
@@ -60,28 +64,44 @@ struct ChaosAdversary: Sendable {
 
 /// The chaos run's messages, in send order: the workload's valid events with adversarial ones at seeded positions.
 /// Every 8th valid event takes an unusual but valid form (ids as strings, an explicit `occurred_at`, an unknown
-/// field with non-ASCII text), so the run also catches healthy events refused. Remembers what it produced
-/// (read it once the producer finished).
+/// field with non-ASCII text), so the run also catches healthy events refused. Every 25th carries an `event_id` and
+/// is sent again 37 messages later, as by a producer that timed out and retried: the two are one event.
+/// Remembers what it produced (read it once the producer finished).
 final class ChaosMessages: BenchMessageSource {
     /// What message `i` is.
     enum Expectation {
         case valid(customer: Int64, product: Int64, eventName: String)
+        /// A producer's retry of message `of` (the same body, the same `event_id`).
+        case retry(of: Int)
         /// Index into `ChaosAdversary.all`.
         case bad(Int)
     }
 
+    static let retryEvery = 25
+    static let retryGap = 37
+
+    /// How many messages the run sends: the valid ones, their retries and the bad ones.
+    static func total(valid: Int, bad: Int) -> Int { valid + valid / retryEvery + bad }
+
     private var stream: BenchWorkload.EventStream
     private let customers: Int
     private let products: Int
+    private let seed: UInt64
+    private let originalTotal: Int
     private var badAt: Set<Int>
     private var badCount = 0
     private var validCount = 0
+    /// Messages of the stream before retries (valid and bad) produced so far.
+    private var originals = 0
+    private var retries: [(due: Int, original: Int, body: String)] = []
     private(set) var produced: [Expectation] = []
 
     init(workload: BenchWorkload, valid: Int, bad: Int, seed: UInt64) {
         stream = workload.events(seed: seed)
         customers = workload.customers
         products = workload.products
+        self.seed = seed
+        originalTotal = valid + bad
         var rng = SplitMix64(seed: seed ^ 0xBAD)
         var positions = Array(0..<(valid + bad))
         positions.shuffle(using: &rng)
@@ -90,7 +110,13 @@ final class ChaosMessages: BenchMessageSource {
 
     func next() -> String {
         let i = produced.count
-        if badAt.contains(i) {
+        if let retry = retries.first, retry.due <= i || originals == originalTotal {
+            retries.removeFirst()
+            produced.append(.retry(of: retry.original))
+            return retry.body
+        }
+        defer { originals += 1 }
+        if badAt.contains(originals) {
             let kinds = ChaosAdversary.all
             let k = badCount % kinds.count, n = badCount / kinds.count
             badCount += 1
@@ -100,10 +126,15 @@ final class ChaosMessages: BenchMessageSource {
         let e = stream.nextEvent()
         validCount += 1
         produced.append(.valid(customer: Int64(e.customer), product: Int64(e.product), eventName: e.eventName))
-        guard validCount % 8 == 0 else {
-            return #"{"customer_id":\#(e.customer),"product_id":\#(e.product),"event_name":"\#(e.eventName)"}"#
+        let eventID = validCount % Self.retryEvery == 0 ? #","event_id":"chaos-\#(seed)-\#(validCount)""# : ""
+        let body: String
+        if validCount % 8 == 0 {
+            let at = Date().addingTimeInterval(-Double(validCount % 3_600)).formatted(Date.ISO8601FormatStyle())
+            body = #"{"event_name":"\#(e.eventName)","note":"Grüße, naïve café ☕️ \u00e9","customer_id":"\#(e.customer)","occurred_at":"\#(at)","product_id":"\#(e.product)"\#(eventID)}"#
+        } else {
+            body = #"{"customer_id":\#(e.customer),"product_id":\#(e.product),"event_name":"\#(e.eventName)"\#(eventID)}"#
         }
-        let at = Date().addingTimeInterval(-Double(validCount % 3_600)).formatted(Date.ISO8601FormatStyle())
-        return #"{"event_name":"\#(e.eventName)","note":"Grüße, naïve café ☕️ \u00e9","customer_id":"\#(e.customer)","occurred_at":"\#(at)","product_id":"\#(e.product)"}"#
+        if !eventID.isEmpty { retries.append((due: i + Self.retryGap, original: i, body: body)) }
+        return body
     }
 }
