@@ -27,8 +27,8 @@ struct BenchChaosCommand: AsyncParsableCommand {
             + "(lost, twice, dead-lettered, wrong content), bad messages in the DLQ with the expected reason per kind, "
             + "stored user vectors against a recompute from the history with the same model (max |difference| within "
             + "--tolerance), and daemon log lines that quote a secret (lines that are not JSON are counted and shown). "
-            + "Exits 1 when any figure is off. The defaults are the full setting (about 6 minutes with a debug towerd on a "
-            + "2-core machine); scale it down with the options. See docs/operations.md.")
+            + "Exits 1 when any figure is off. The defaults are the full setting (6 to 11 minutes with a debug towerd on a "
+            + "busy 2-core machine); scale it down with the options. See docs/operations.md.")
 
     @OptionGroup var global: GlobalOptions
 
