@@ -7,13 +7,16 @@ import Foundation
 /// After the server goes away, `withRetry` reconnects with backoff and re-runs the work.
 public final class PostgresConnection: @unchecked Sendable {
     private let url: String
+    private let timeouts: ConnectionTimeouts
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
     private var preparedOnHandle: Set<String> = []
 
-    /// Connects, retrying transient failures according to `retry`.
-    public init(url: String, retry: RetryPolicy = .none) throws {
+    /// Connects, retrying transient failures according to `retry`; `timeouts` bound every later wait of this
+    /// connection (reconnects included).
+    public init(url: String, timeouts: ConnectionTimeouts = .none, retry: RetryPolicy = .none) throws {
         self.url = url
+        self.timeouts = timeouts
         var attempt = 0
         while true {
             do { try connect(); return } catch let e as PostgresError {
@@ -43,7 +46,13 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func connect() throws {
-        let h = PQconnectdb(url)
+        // The URL is expanded as `dbname`; the keywords after it override what it says.
+        let parameters = [("dbname", url)] + timeouts.connectionParameters
+        let owned: [UnsafeMutablePointer<CChar>?] = parameters.flatMap { [strdup($0.0), strdup($0.1)] }
+        defer { owned.forEach { free($0) } }
+        let keywords = stride(from: 0, to: owned.count, by: 2).map { UnsafePointer(owned[$0]) } + [nil]
+        let values = stride(from: 1, to: owned.count, by: 2).map { UnsafePointer(owned[$0]) } + [nil]
+        let h = PQconnectdbParams(keywords, values, 1)
         guard let h, PQstatus(h) == CONNECTION_OK else {
             let message = h.map { Self.trimmed(PQerrorMessage($0)) } ?? "out of memory"
             if let h { PQfinish(h) }
@@ -52,6 +61,12 @@ public final class PostgresConnection: @unchecked Sendable {
         PQsetNoticeProcessor(h, { _, _ in }, nil)
         handle = h
         preparedOnHandle = []
+        do {
+            for (name, value) in timeouts.sessionSettings { try query("SELECT set_config($1, $2, false)", [name, value]) }
+        } catch {
+            close()
+            throw error
+        }
     }
 
     // MARK: statements
@@ -110,9 +125,10 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `body`, reconnecting and re-running it after transient failures (connection lost, server
-    /// restarting, serialization failure, deadlock) with backoff. `body` must be safe to repeat — a whole
-    /// transaction is. `onRetry` is told about each failure before the wait.
+    /// restarting, serialization failure, deadlock — or whatever `retrying` accepts) with backoff. `body` must
+    /// be safe to repeat — a whole transaction is. `onRetry` is told about each failure before the wait.
     public func withRetry<T>(_ policy: RetryPolicy = RetryPolicy(),
+                             retrying: (PostgresError) -> Bool = { $0.isTransient },
                              onRetry: (PostgresError, TimeInterval) -> Void = { _, _ in },
                              _ body: (PostgresConnection) throws -> T) throws -> T {
         var attempt = 0
@@ -120,7 +136,7 @@ public final class PostgresConnection: @unchecked Sendable {
             do {
                 if !isConnected { try reconnect() }
                 return try body(self)
-            } catch let e as PostgresError where e.isTransient {
+            } catch let e as PostgresError where retrying(e) {
                 attempt += 1
                 guard policy.allows(after: attempt) else { throw e }
                 let wait = policy.delay(forAttempt: attempt - 1)

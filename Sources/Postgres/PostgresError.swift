@@ -16,6 +16,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let serializationFailure = SQLState(rawValue: "40001")
     public static let deadlockDetected = SQLState(rawValue: "40P01")
     public static let lockNotAvailable = SQLState(rawValue: "55P03")
+    /// A statement canceled: `statement_timeout` ran out, or an administrator canceled it.
+    public static let queryCanceled = SQLState(rawValue: "57014")
+    public static let diskFull = SQLState(rawValue: "53100")
     public static let adminShutdown = SQLState(rawValue: "57P01")
     public static let crashShutdown = SQLState(rawValue: "57P02")
     public static let cannotConnectNow = SQLState(rawValue: "57P03")
@@ -96,5 +99,8 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
         .readOnlySQLTransaction: "this connection is read-only (replica or read-only transaction): write through the primary",
         .uniqueViolation: "a row with this key already exists",
         .undefinedObject: "a type or extension is missing: is pgvector installed (CREATE EXTENSION vector)?",
+        .diskFull: "the database server's disk is full: free space or grow the volume",
+        .queryCanceled: "the statement ran past statement_timeout (or was canceled): look for slow queries or locks held by other sessions",
+        .lockNotAvailable: "a lock held by another session outlasted lock_timeout: find it in pg_locks / pg_stat_activity",
     ]
 }

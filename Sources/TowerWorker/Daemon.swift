@@ -21,7 +21,8 @@ public enum DaemonError: Error, CustomStringConvertible {
 }
 
 /// `towerd`: N worker threads (TOWER_WORKERS), each with its own queue client and PostgreSQL connection,
-/// plus a sweeper thread, a metrics endpoint and a main loop that handles signals and the systemd watchdog.
+/// plus a sweeper thread, a visibility keeper (`VisibilityKeeper`), a metrics and health endpoint and a main
+/// loop that handles signals, the systemd watchdog and status (`Watchdog`).
 ///
 /// Signals: SIGTERM/SIGINT stop receiving (a long poll in flight is cut short), let each worker finish the
 /// batch in hand, and return 0; SIGHUP reloads the model file. Several daemons may share a queue and a
@@ -70,19 +71,23 @@ public final class Daemon {
         let queues = try preflight.queues()
         for line in queues.lines { queues.rejectedMessagesHandled ? logger.info("\(line)") : logger.warning("\(line)") }
 
+        let heartbeats = Heartbeats(workers: configuration.workers)
+        let health = DatabaseHealth(metrics: metrics, logger: logger, reportInterval: configuration.databaseDownLogIntervalSeconds)
+        let keeper = try VisibilityKeeper(configuration: configuration, metrics: metrics, stop: stop, logger: logger)
+        let watchdog = Watchdog(configuration: configuration, heartbeats: heartbeats, health: health, keeper: keeper, logger: logger)
         var server: MetricsHTTPServer?
         if let metricsAddress {
-            let s = try MetricsHTTPServer(registry: metrics.registry, address: metricsAddress)
+            let s = try MetricsHTTPServer(registry: metrics.registry, address: metricsAddress, health: { watchdog.report })
             try s.start()
             server = s
         }
-        let heartbeats = Heartbeats(workers: configuration.workers)
         let workers = try (0..<configuration.workers).map {
             try Worker(index: $0, configuration: configuration, model: model, metrics: metrics, stop: stop,
-                       heartbeats: heartbeats, logger: logger)
+                       heartbeats: heartbeats, health: health, keeper: keeper, logger: logger)
         }
         let running = DispatchGroup()
         for worker in workers { spawn("towerd-worker-\(worker.index)", in: running) { worker.run() } }
+        spawn("towerd-visibility", in: running) { keeper.run() }
         let sweeper = Sweeper(configuration: configuration, stop: stop, logger: logger)
         spawn("towerd-sweeper", in: running) { sweeper.run() }
 
@@ -96,12 +101,9 @@ public final class Daemon {
         ])
         notifier.ready(status: "consuming \(configuration.queueURL) with \(configuration.workers) workers")
 
-        // Main loop: signals, and the watchdog keep-alive while every worker shows signs of life.
+        // Main loop: signals; the watchdog keep-alive and the status line as `Watchdog` decides.
         let tick = min(1, notifier.watchdogInterval ?? 1)
-        // A receive may take its wait plus the request timeout on each of its attempts; beyond that (plus a margin)
-        // a silent worker is stuck, and the missing keep-alive lets systemd restart the daemon.
-        let staleAfter = (Double(configuration.receiveWaitSeconds) + configuration.sqs.requestTimeout + configuration.sqs.retry.maxDelay)
-            * Double(configuration.sqs.retry.maxAttempts) + 30
+        var status = watchdog.check().status
         while !stop.isStopping {
             switch signals.next(timeout: tick) {
             case SIGTERM, SIGINT:
@@ -112,7 +114,13 @@ public final class Daemon {
             case SIGHUP:
                 reload(model)
             default:
-                if heartbeats.allFresh(within: staleAfter) { notifier.watchdog() }
+                health.tick()
+                let condition = watchdog.check()
+                if condition.pinging { notifier.watchdog() }
+                if condition.status != status {
+                    status = condition.status
+                    notifier.status(status)
+                }
             }
         }
         if running.wait(timeout: .now() + Self.stopTimeoutSeconds) == .timedOut {

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TowerConfig
 import TowerQueue
 
@@ -19,6 +20,11 @@ import TowerQueue
 /// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity, trending; at most 1h) | 10m |
 /// | TOWER_NEIGHBORS_INTERVAL | period of the sweep's recomputation of `product_neighbors` (co-visitation) | 6h |
 /// | TOWER_PROCESSED_RETENTION | how long applied message ids are remembered (≥ the queue's retention) | 14d |
+/// | TOWER_DB_CONNECT_TIMEOUT | connecting to PostgreSQL (TCP, TLS, authentication), `off` for none | 10s |
+/// | TOWER_DB_STATEMENT_TIMEOUT | statement_timeout of the workers' connections (the sweep's has none), `off` for none | 30s |
+/// | TOWER_DB_LOCK_TIMEOUT | lock_timeout of every connection (customer locks included), `off` for none | 10s |
+/// | TOWER_DB_DOWN_LOG_INTERVAL | how often `database still down` is repeated during an outage | 5m |
+/// | TOWER_WATCHDOG_STALL | a batch held this long without the database being down stops the watchdog pings | 5m |
 public struct DaemonConfiguration: Sendable {
     public var settings: TowerSettings
     public var sqs: SQSConfiguration
@@ -34,6 +40,10 @@ public struct DaemonConfiguration: Sendable {
     public var sweepIntervalSeconds: Double
     public var processedRetentionSeconds: Double
     public var neighborsIntervalSeconds: Double
+    /// The workers' connection limits (TOWER_DB_*_TIMEOUT).
+    public var databaseTimeouts: ConnectionTimeouts
+    public var databaseDownLogIntervalSeconds: Double
+    public var watchdogStallSeconds: Double
 
     /// TOWER_WORKERS when not set. Two: while one worker waits on a round trip the other works; on the 2-core test
     /// machine, shared with the queue server and PostgreSQL, two drain about as much as one when it is otherwise idle
@@ -73,6 +83,22 @@ public struct DaemonConfiguration: Sendable {
         }
         neighborsIntervalSeconds = try source.duration("TOWER_NEIGHBORS_INTERVAL", default: 6 * 3_600)
         processedRetentionSeconds = try source.duration("TOWER_PROCESSED_RETENTION", default: 14 * 86_400)
+        databaseTimeouts = ConnectionTimeouts(connect: try Self.limit(source, "TOWER_DB_CONNECT_TIMEOUT", default: 10),
+                                              statement: try Self.limit(source, "TOWER_DB_STATEMENT_TIMEOUT", default: 30),
+                                              lock: try Self.limit(source, "TOWER_DB_LOCK_TIMEOUT", default: 10))
+        databaseDownLogIntervalSeconds = try source.duration("TOWER_DB_DOWN_LOG_INTERVAL", default: 300)
+        watchdogStallSeconds = try source.duration("TOWER_WATCHDOG_STALL", default: 300)
+        let longestWait = max(databaseTimeouts.statement ?? 0, databaseTimeouts.lock ?? 0)
+        guard watchdogStallSeconds > longestWait else {
+            throw ConfigError.invalid(key: "TOWER_WATCHDOG_STALL", value: source["TOWER_WATCHDOG_STALL"] ?? "",
+                                      expected: "longer than TOWER_DB_STATEMENT_TIMEOUT and TOWER_DB_LOCK_TIMEOUT (\(Int(longestWait)) s): a wait they end is not a hang")
+        }
+    }
+
+    /// The sweep's connection limits: as the workers', without a statement timeout (recomputing co-visitation
+    /// over a large event log may take minutes).
+    public var sweepTimeouts: ConnectionTimeouts {
+        ConnectionTimeouts(connect: databaseTimeouts.connect, statement: nil, lock: databaseTimeouts.lock)
     }
 
     /// The decoder for this configuration's event types and size limit.
@@ -82,6 +108,11 @@ public struct DaemonConfiguration: Sendable {
     public func productRetryDelay(afterReceive receives: Int) -> Int {
         let delay = productRetryDelaySeconds * pow(2, Double(max(0, min(receives - 1, 20))))
         return Int(min(delay, Self.maxProductRetryDelaySeconds).rounded())
+    }
+
+    /// A duration, or nil for `off` (no limit).
+    private static func limit(_ source: ConfigSource, _ key: String, default def: Double) throws -> Double? {
+        source[key]?.lowercased() == "off" ? nil : try source.duration(key, default: def)
     }
 
     private static func int(_ source: ConfigSource, _ key: String, default def: Int, in range: ClosedRange<Int>) throws -> Int {

@@ -1,7 +1,7 @@
 import Foundation
 import TowerConfig
 
-/// Serves a `MetricsRegistry` for Prometheus at `GET /metrics` on a loopback address
+/// Serves a `MetricsRegistry` for Prometheus at `GET /metrics` (and the daemon's `GET /health`) on a loopback address
 /// (`TOWER_METRICS_ADDR`, default `127.0.0.1:9464`). A plain POSIX socket on one background thread,
 /// answering one short request at a time (2 s read/write timeouts, `Connection: close`).
 public final class MetricsHTTPServer: @unchecked Sendable {
@@ -9,6 +9,7 @@ public final class MetricsHTTPServer: @unchecked Sendable {
 
     public let host: String
     private let registry: MetricsRegistry
+    private let health: (@Sendable () -> (healthy: Bool, text: String))?
     private let lock = NSLock()
     private var listener: Int32 = -1
     private var boundPort: UInt16 = 0
@@ -16,7 +17,10 @@ public final class MetricsHTTPServer: @unchecked Sendable {
 
     /// - Parameter address: `HOST:PORT` with an IPv4 host or `localhost`; port 0 picks a free port.
     /// - Throws: `ConfigError.invalid` for a malformed address.
-    public init(registry: MetricsRegistry, address: String = MetricsHTTPServer.defaultAddress, key: String = "TOWER_METRICS_ADDR") throws {
+    /// - Parameter health: answers `GET /health` (200 when healthy, else 503, with a line saying why); 404 without.
+    public init(registry: MetricsRegistry, address: String = MetricsHTTPServer.defaultAddress, key: String = "TOWER_METRICS_ADDR",
+                health: (@Sendable () -> (healthy: Bool, text: String))? = nil) throws {
+        self.health = health
         let parts = address.split(separator: ":", omittingEmptySubsequences: false)
         let expected = "HOST:PORT with an IPv4 host, e.g. 127.0.0.1:9464"
         guard parts.count == 2, let port = UInt16(parts[1]) else { throw ConfigError.invalid(key: key, value: address, expected: expected) }
@@ -118,8 +122,12 @@ public final class MetricsHTTPServer: @unchecked Sendable {
         switch (method, path) {
         case ("GET", "/metrics"), ("HEAD", "/metrics"):
             (status, type, body) = ("200 OK", "text/plain; version=0.0.4; charset=utf-8", registry.render())
+        case ("GET", "/health"), ("HEAD", "/health"):
+            let answer = health?() ?? (healthy: false, text: "no health report here\n")
+            (status, type, body) = (health == nil ? "404 Not Found" : answer.healthy ? "200 OK" : "503 Service Unavailable",
+                                    "text/plain; charset=utf-8", answer.text)
         case ("GET", "/"), ("HEAD", "/"):
-            (status, type, body) = ("200 OK", "text/plain; charset=utf-8", "towerd metrics: GET /metrics\n")
+            (status, type, body) = ("200 OK", "text/plain; charset=utf-8", "towerd: GET /metrics, GET /health\n")
         case ("GET", _), ("HEAD", _):
             (status, type, body) = ("404 Not Found", "text/plain; charset=utf-8", "not found: GET /metrics\n")
         default:
@@ -134,6 +142,40 @@ public final class MetricsHTTPServer: @unchecked Sendable {
             guard n > 0 else { return }
             offset += n
         }
+    }
+}
+
+extension MetricsHTTPServer {
+    /// What a running daemon's `GET /health` at `address` (`HOST:PORT`) answers: healthy (200) or not (503), and
+    /// its line; nil when nothing answers so within 2 s.
+    public static func health(at address: String) -> (healthy: Bool, text: String)? {
+        guard let server = try? MetricsHTTPServer(registry: MetricsRegistry(), address: address) else { return nil }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var peer = sockaddr_in()
+        peer.sin_family = sa_family_t(AF_INET)
+        peer.sin_port = server.port.bigEndian
+        inet_pton(AF_INET, server.host, &peer.sin_addr)
+        let connected = withUnsafePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let request = Array("GET /health HTTP/1.0\r\nHost: \(server.host)\r\n\r\n".utf8)
+        guard connected == 0, request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var answer = [UInt8](), chunk = [UInt8](repeating: 0, count: 4096)
+        while answer.count < 65_536 {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            answer += chunk[..<n]
+        }
+        // Only towerd's two answers count: anything else there (another server, an older towerd) is not a report.
+        let text = String(decoding: answer, as: UTF8.self)
+        let healthy = text.hasPrefix("HTTP/1.1 200 "), unhealthy = text.hasPrefix("HTTP/1.1 503 ")
+        guard healthy || unhealthy, let split = text.range(of: "\r\n\r\n") else { return nil }
+        return (healthy, text[split.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -40,7 +40,7 @@ public struct BatchSummary: Sendable, Equatable {
 public enum PipelineError: Error, CustomStringConvertible {
     /// Shutdown was requested while the database was unavailable.
     case stoppedWhileDatabaseUnavailable
-    /// The database stayed unavailable until the batch's visibility timeout ran out.
+    /// The database stayed unavailable until the queue stopped hiding the batch (its visibility could not be extended).
     case visibilityExpired(seconds: Int)
     /// The database refused the batch for a reason a retry cannot cure (schema, permissions).
     case database(PostgresError)
@@ -52,7 +52,7 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .stoppedWhileDatabaseUnavailable:
             return "stopping while PostgreSQL is unavailable: the batch stays on the queue and is applied after restart"
         case .visibilityExpired(let s):
-            return "PostgreSQL stayed unavailable for the batch's \(s) s visibility timeout: the batch will be received again"
+            return "PostgreSQL stayed unavailable past the batch's visibility timeout (\(s) s, not extended): the batch will be received again"
         case .database(let e):
             return "PostgreSQL refused the batch: \(e)"
         case .internal(let e):
@@ -74,6 +74,8 @@ public final class Pipeline {
     private let metrics: DaemonMetrics
     private let stop: StopSignal
     private let logger: Logger
+    private let health: DatabaseHealth?
+    private let index: Int
     /// Called while the database is retried, to show the worker is alive.
     private let alive: () -> Void
     /// Called once per batch `apply` handles: when its histories are read and only the user tower, the commit
@@ -84,10 +86,13 @@ public final class Pipeline {
     /// The queue side of every batch; may run on another thread than `apply` (one batch at a time).
     public let settler: Settler
 
+    /// `health` (with this worker's `index`) is told of each failed and successful attempt.
     public init(configuration: DaemonConfiguration, queue: SQSClient, connection: PostgresConnection, model: ModelHolder,
-                metrics: DaemonMetrics, stop: StopSignal, logger: Logger, alive: @escaping () -> Void = {},
-                finishing: @escaping () -> Void = {}) {
+                metrics: DaemonMetrics, stop: StopSignal, logger: Logger, health: DatabaseHealth? = nil, index: Int = 0,
+                alive: @escaping () -> Void = {}, finishing: @escaping () -> Void = {}) {
         self.configuration = configuration
+        self.health = health
+        self.index = index
         decoder = configuration.decoder
         self.connection = connection
         repository = InteractionRepository(connection)
@@ -108,10 +113,20 @@ public final class Pipeline {
         settler.settle(try apply(messages, receivedAt: receivedAt))
     }
 
+    /// `apply` for a batch the daemon holds: retried for as long as the queue keeps it hidden (the
+    /// `VisibilityKeeper` extends that while the worker is alive).
+    public func apply(_ batch: HeldBatch) throws -> Settlement {
+        try apply(batch.messages, receivedAt: batch.receivedAt, stillHidden: { batch.isHidden })
+    }
+
     /// Decodes a batch and applies it in one transaction: everything up to the commit, on the database
     /// connection only. What remains (dead letters, postponements, deletes) is the returned settlement's.
+    /// The database is retried while `stillHidden` (by default: for one visibility timeout after `receivedAt`).
     /// - Throws: `PipelineError` when the batch was left on the queue.
-    public func apply(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now) throws -> Settlement {
+    public func apply(_ messages: [SQSMessage], receivedAt: ContinuousClock.Instant = .now,
+                      stillHidden: (() -> Bool)? = nil) throws -> Settlement {
+        let visibility = configuration.visibilityTimeoutSeconds
+        let stillHidden = stillHidden ?? { ContinuousClock.now - receivedAt <= .seconds(visibility) }
         var cued = false
         let cue = { if !cued { cued = true; self.finishing() } }
         defer { cue() }
@@ -120,7 +135,7 @@ public final class Pipeline {
         summary.waitMilliseconds = milliseconds(since: receivedAt)
         var batch = decode(messages)
 
-        let (result, refused) = try apply(batch.events, receivedAt: receivedAt, encodeTime: &summary.encodeMilliseconds, historiesRead: cue)
+        let (result, refused) = try apply(batch.events, stillHidden: stillHidden, encodeTime: &summary.encodeMilliseconds, historiesRead: cue)
         summary.commitMilliseconds = milliseconds(since: receivedAt)
         metrics.observeBatch(seconds: summary.commitMilliseconds / 1000)
 
@@ -191,17 +206,17 @@ public final class Pipeline {
     /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23 from
     /// recording the events), applies the events one by one so the others still go through, and returns the
     /// refused ones. Unfit model output is never the events' fault: it throws `PipelineError.internal`.
-    private func apply(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double,
+    private func apply(_ events: [IncomingEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                        historiesRead: () -> Void)
         throws -> (BatchResult, refused: [(String, PostgresError)]) {
         do {
-            return (try applyRetrying(events, receivedAt: receivedAt, encodeTime: &encodeTime, historiesRead: historiesRead), [])
+            return (try applyRetrying(events, stillHidden: stillHidden, encodeTime: &encodeTime, historiesRead: historiesRead), [])
         } catch let error as PostgresError where error.isDataError {
             var merged = BatchResult()
             var refused: [(String, PostgresError)] = []
             for event in events {
                 do {
-                    let one = try applyRetrying([event], receivedAt: receivedAt, encodeTime: &encodeTime, historiesRead: historiesRead)
+                    let one = try applyRetrying([event], stillHidden: stillHidden, encodeTime: &encodeTime, historiesRead: historiesRead)
                     merged.outcomes.merge(one.outcomes) { a, _ in a }
                     merged.updatedCustomers += one.updatedCustomers
                     merged.prunedInteractions += one.prunedInteractions
@@ -213,18 +228,20 @@ public final class Pipeline {
         }
     }
 
-    /// One transaction, re-run after transient failures (connection lost, server restarting, deadlock) with
-    /// backoff, until it commits, a stop is requested, or the batch's visibility timeout runs out.
-    private func applyRetrying(_ events: [IncomingEvent], receivedAt: ContinuousClock.Instant, encodeTime: inout Double,
+    /// One transaction, re-run after transient failures and outages (`DatabaseProblem`: connection lost, server
+    /// restarting, read-only, disk full, statement or lock timeout; deadlocks) with backoff, until it commits, a
+    /// stop is requested, or the queue stops hiding the batch. `health` hears of each failure and the success, and
+    /// logs only the state changes; each retry is a debug line.
+    private func applyRetrying(_ events: [IncomingEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                                historiesRead: () -> Void) throws -> BatchResult {
         let encoder = model.current
         let window = configuration.settings.windowSeconds
-        let visibility = configuration.visibilityTimeoutSeconds
         var attempts = 0
         do {
-            return try connection.withRetry(databaseRetry, onRetry: { error, wait in
+            let result = try connection.withRetry(databaseRetry, retrying: DatabaseProblem.isRetried, onRetry: { error, wait in
                 metrics.countDatabaseError()
-                logger.warning("database unavailable, retrying the batch", metadata: [
+                if let problem = DatabaseProblem(error) { health?.failed(worker: index, problem, error: error) }
+                logger.debug("database attempt failed, retrying the batch", metadata: [
                     "error": "\(error)", "retry_in_ms": "\(Int(wait * 1000))", "messages": "\(events.count)",
                 ])
             }) { _ in
@@ -232,7 +249,7 @@ public final class Pipeline {
                 if attempts > 1 {
                     alive()
                     if stop.isStopping { throw PipelineError.stoppedWhileDatabaseUnavailable }
-                    if ContinuousClock.now - receivedAt > .seconds(visibility) { throw PipelineError.visibilityExpired(seconds: visibility) }
+                    if !stillHidden() { throw PipelineError.visibilityExpired(seconds: configuration.visibilityTimeoutSeconds) }
                 }
                 return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version,
                                             eventIDHorizon: configuration.settings.eventIDHorizonSeconds) { histories in
@@ -244,6 +261,8 @@ public final class Pipeline {
                     })
                 }
             }
+            health?.succeeded(worker: index)
+            return result
         } catch let error as PostgresError where !error.isDataError {
             metrics.countDatabaseError()
             throw PipelineError.database(error)

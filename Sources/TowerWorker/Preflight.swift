@@ -8,9 +8,13 @@ import TowerStore
 public enum PreflightError: Error, CustomStringConvertible, Equatable {
     /// SQS would redrive an event before Tower gives up on its product and dead-letters it with the reason.
     case retryBudgetExceedsRedrive(productRetryReceives: Int, maxReceiveCount: Int)
+    /// The database does not take writes now: towerd would hold its batches and retry until it does.
+    case databaseNotWritable(DatabaseProblem, error: String)
 
     public var description: String {
         switch self {
+        case .databaseNotWritable(let problem, let error):
+            return "\(problem.explanation) — towerd would hold its batches and retry until it takes writes again (\(error))"
         case .retryBudgetExceedsRedrive(let retries, let max):
             return "TOWER_PRODUCT_RETRY_RECEIVES is \(retries) but the queue's redrive policy moves a message to its DLQ after \(max) receives, without Tower's reason: set TOWER_PRODUCT_RETRY_RECEIVES below \(max) (at most \(max - 1); a few receives of margin cover outages) or raise maxReceiveCount"
         }
@@ -23,12 +27,32 @@ public struct Preflight {
 
     public init(configuration: DaemonConfiguration) { self.configuration = configuration }
 
-    /// Connects (retrying per `retry`) and requires the schema version this build knows.
-    /// Returns a one-line account.
-    public func database(retry: Postgres.RetryPolicy = .none) throws -> String {
-        let connection = try PostgresConnection(url: configuration.databaseURL, retry: retry)
+    /// Connects (retrying per `retry`) and requires the schema version this build knows; with `requireWrites`
+    /// (`towerd --check`) also that the database takes writes now. The daemon starts without that: it rides
+    /// out a read-only or locked database, reporting it. Returns a one-line account.
+    public func database(retry: Postgres.RetryPolicy = .none, requireWrites: Bool = false) throws -> String {
+        let connection = try PostgresConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts, retry: retry)
         try Migrator(connection).requireCurrent()
-        return "PostgreSQL reachable, schema at version \(Migrations.latestVersion)"
+        guard requireWrites else { return "PostgreSQL reachable, schema at version \(Migrations.latestVersion)" }
+        try Self.probeWrites(connection)
+        return "PostgreSQL reachable and takes writes, schema at version \(Migrations.latestVersion)"
+    }
+
+    /// Takes the locks a batch's writes take, in a transaction that changes nothing, within 2 s: fails when the
+    /// database is read-only or another session holds a conflicting lock on the tables.
+    /// - Throws: `PreflightError.databaseNotWritable` naming the problem.
+    static func probeWrites(_ connection: PostgresConnection) throws {
+        do {
+            try connection.transaction {
+                try connection.query("SELECT set_config('lock_timeout', $1, true)", ["2000"])
+                // An update of no row: refused (25006) by a read-only session or a replica.
+                try connection.execute("UPDATE processed_messages SET processed_at = processed_at WHERE false")
+                try connection.execute("LOCK TABLE events, interactions, user_vectors IN ROW EXCLUSIVE MODE")
+            }
+        } catch let error as PostgresError {
+            guard let problem = DatabaseProblem(error) else { throw error }
+            throw PreflightError.databaseNotWritable(problem, error: "\(error)")
+        }
     }
 
     /// Which provider supplied the queue credentials and when they expire (never a secret).

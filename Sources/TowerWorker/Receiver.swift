@@ -3,12 +3,6 @@ import Logging
 import Postgres
 import TowerQueue
 
-/// A received batch and when the receive returned (the start of its latency).
-struct ReceivedBatch {
-    var messages: [SQSMessage]
-    var receivedAt: ContinuousClock.Instant
-}
-
 /// A worker's receive side, on its own thread and queue client. The worker asks for its next batch when
 /// the current one reaches its last database round trip (`requestNext()`), so the receive's round trip
 /// overlaps the commit instead of following it, and the received batch barely waits: the worker's
@@ -22,18 +16,21 @@ final class Receiver: @unchecked Sendable {
     private let stop: StopSignal
     private let alive: () -> Void
     private let logger: Logger
+    /// Holds each received batch from the receive on (extending its visibility while it runs long).
+    private let keeper: VisibilityKeeper
     /// Waits after failed receives: 0.5 s doubling to 30 s, with jitter.
     private let backoff = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
 
-    private let batches = HandOff<ReceivedBatch>()
+    private let batches = HandOff<HeldBatch>()
     // `wanted` is only touched under `condition`.
     private let condition = NSCondition()
     /// The worker wants another batch (set at start and by `requestNext()`, cleared when a receive starts).
     private var wanted = true
 
-    init(configuration: DaemonConfiguration, metrics: DaemonMetrics, stop: StopSignal, logger: Logger,
+    init(configuration: DaemonConfiguration, metrics: DaemonMetrics, stop: StopSignal, logger: Logger, keeper: VisibilityKeeper,
          alive: @escaping () -> Void) throws {
         self.configuration = configuration
+        self.keeper = keeper
         self.metrics = metrics
         self.stop = stop
         self.logger = logger
@@ -56,7 +53,7 @@ final class Receiver: @unchecked Sendable {
                 failures = 0
                 hopeless = false
                 // A batch received during shutdown is still handed over: the worker finishes it before it stops.
-                if messages.isEmpty { requestNext() } else { batches.put(ReceivedBatch(messages: messages, receivedAt: .now)) }
+                if messages.isEmpty { requestNext() } else { batches.put(keeper.hold(messages, receivedAt: .now)) }
             } catch SQSError.interrupted {
                 return
             } catch {
@@ -95,7 +92,7 @@ final class Receiver: @unchecked Sendable {
     }
 
     /// The next received batch, waiting for one; nil once the receiver has stopped and nothing waits.
-    func next() -> ReceivedBatch? { batches.take() }
+    func next() -> HeldBatch? { batches.take() }
 }
 
 extension SQSClient {

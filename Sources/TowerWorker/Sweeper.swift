@@ -38,7 +38,7 @@ final class Sweeper: @unchecked Sendable {
     /// One sweep. Deletes in chunks so no statement holds many row locks for long.
     func sweep(now: Date) throws {
         let started = ContinuousClock.now
-        let c = try connection ?? PostgresConnection(url: configuration.databaseURL)
+        let c = try connection ?? PostgresConnection(url: configuration.databaseURL, timeouts: configuration.sweepTimeouts)
         connection = c
         let interactions = InteractionRepository(c)
         let chunk = 10_000

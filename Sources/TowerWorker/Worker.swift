@@ -17,22 +17,26 @@ final class Worker: @unchecked Sendable {
     private let metrics: DaemonMetrics
     private let stop: StopSignal
     private let heartbeats: Heartbeats
+    private let health: DatabaseHealth
+    private let keeper: VisibilityKeeper
     private let logger: Logger
     /// Waits after failed connections or refused batches: 0.5 s doubling to 30 s, with jitter.
     private let backoff = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
 
     init(index: Int, configuration: DaemonConfiguration, model: ModelHolder, metrics: DaemonMetrics, stop: StopSignal,
-         heartbeats: Heartbeats, logger: Logger) throws {
+         heartbeats: Heartbeats, health: DatabaseHealth, keeper: VisibilityKeeper, logger: Logger) throws {
         self.index = index
         self.configuration = configuration
         self.model = model
         self.metrics = metrics
         self.stop = stop
         self.heartbeats = heartbeats
+        self.health = health
+        self.keeper = keeper
         var logger = logger
         logger[metadataKey: "worker"] = .stringConvertible(index)
         self.logger = logger
-        receiver = try Receiver(configuration: configuration, metrics: metrics, stop: stop, logger: logger,
+        receiver = try Receiver(configuration: configuration, metrics: metrics, stop: stop, logger: logger, keeper: keeper,
                                 alive: { [heartbeats, index] in heartbeats.beat(index) })
         queue = try SQSClient.observed(configuration, metrics: metrics, logger: logger)
     }
@@ -41,14 +45,19 @@ final class Worker: @unchecked Sendable {
     func run() {
         guard let connection = connect() else { return }
         let pipeline = Pipeline(configuration: configuration, queue: queue, connection: connection, model: model,
-                                metrics: metrics, stop: stop, logger: logger, alive: { [heartbeats, index] in heartbeats.beat(index) },
+                                metrics: metrics, stop: stop, logger: logger, health: health, index: index,
+                                alive: { [heartbeats, index] in heartbeats.beat(index) },
                                 finishing: { [receiver] in receiver.requestNext() })
         let receiving = Thread { [receiver] in receiver.run() }
         receiving.name = "towerd-receiver-\(index)"
         receiving.start()
-        let settlements = HandOff<Settlement>(), settled = DispatchSemaphore(value: 0)
-        let settling = Thread { [settler = pipeline.settler] in
-            while let settlement = settlements.take() { settler.settle(settlement) }
+        // The keeper holds a batch until its settlement starts; from then on the settlement sets its messages' fate.
+        let settlements = HandOff<(Settlement, HeldBatch)>(), settled = DispatchSemaphore(value: 0)
+        let settling = Thread { [settler = pipeline.settler, keeper] in
+            while let (settlement, batch) = settlements.take() {
+                keeper.release(batch)
+                settler.settle(settlement)
+            }
             settled.signal()
         }
         settling.name = "towerd-settler-\(index)"
@@ -61,11 +70,13 @@ final class Worker: @unchecked Sendable {
         while let batch = receiver.next() {
             heartbeats.beat(index)
             do {
-                settlements.put(try pipeline.apply(batch.messages, receivedAt: batch.receivedAt))
+                settlements.put((try pipeline.apply(batch), batch))
                 batchFailures = 0
             } catch PipelineError.stoppedWhileDatabaseUnavailable {
+                keeper.release(batch)
                 logger.warning("\(PipelineError.stoppedWhileDatabaseUnavailable)", metadata: ["messages": .stringConvertible(batch.messages.count)])
             } catch {
+                keeper.release(batch)
                 batchFailures += 1
                 let wait = backoff.delay(forAttempt: batchFailures - 1)
                 logger.error("batch left on the queue", metadata: [
@@ -82,14 +93,19 @@ final class Worker: @unchecked Sendable {
         while !stop.isStopping {
             heartbeats.beat(index)
             do {
-                return try PostgresConnection(url: configuration.databaseURL)
+                let connection = try PostgresConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts)
+                health.succeeded(worker: index, committed: false)
+                return connection
             } catch {
                 failures += 1
                 metrics.countDatabaseError()
                 let wait = backoff.delay(forAttempt: failures - 1)
-                logger.error("cannot connect to PostgreSQL; retrying", metadata: [
-                    "error": "\(error)", "retry_in_ms": .stringConvertible(Int(wait * 1000)),
-                ])
+                if let error = error as? PostgresError, let problem = DatabaseProblem(error) {
+                    health.failed(worker: index, problem, error: error)
+                } else {
+                    logger.error("cannot connect to PostgreSQL; retrying", metadata: ["error": "\(error)"])
+                }
+                logger.debug("connecting failed; retrying", metadata: ["error": "\(error)", "retry_in_ms": .stringConvertible(Int(wait * 1000))])
                 stop.wait(seconds: wait)
             }
         }

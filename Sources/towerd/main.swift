@@ -41,7 +41,7 @@ struct Towerd: ParsableCommand {
             let kernel = BLASKernel.current
             Self.report(kernel.faster == nil ? .ok : .warning, "blas", kernel.description)
             Self.report(.ok, "configuration", "read from \(source.envFile.map { "the environment and \($0)" } ?? "the environment")")
-            throw Self.runChecks(Preflight(configuration: daemonConfiguration)) ? ExitCode.success : ExitCode.failure
+            throw Self.runChecks(Preflight(configuration: daemonConfiguration), metricsAddress: metricsAddress) ? ExitCode.success : ExitCode.failure
         }
 
         JSONLogHandler.bootstrap(level: level)
@@ -58,8 +58,9 @@ struct Towerd: ParsableCommand {
         }
     }
 
-    /// Runs every check, printing one line each; true when all passed.
-    private static func runChecks(_ preflight: Preflight) -> Bool {
+    /// Runs every check, printing one line each; true when all passed. Last, a towerd running at `metricsAddress`
+    /// is asked for its `/health` (why nothing moves, when it does not); none answering is not a failure.
+    private static func runChecks(_ preflight: Preflight, metricsAddress: String?) -> Bool {
         var ok = true
         func step(_ name: String, _ body: () throws -> any Sequence<String>) {
             do {
@@ -70,7 +71,7 @@ struct Towerd: ParsableCommand {
             }
         }
         step("credentials") { [preflight.credentials()] }
-        step("database") { [try preflight.database()] }
+        step("database") { [try preflight.database(requireWrites: true)] }
         step("queue") {
             let result = try preflight.queues()
             if !result.rejectedMessagesHandled, let warning = result.lines.last {
@@ -82,6 +83,14 @@ struct Towerd: ParsableCommand {
         step("model") {
             let model = try preflight.model()
             return ["version \(model.current.version) from \(model.currentOrigin)"]
+        }
+        if let metricsAddress {
+            switch MetricsHTTPServer.health(at: metricsAddress) {
+            case nil: report(.ok, "daemon", "no towerd answers at http://\(metricsAddress)/health (none running there)")
+            case let (healthy, text)?:
+                report(healthy ? .ok : .failure, "daemon", text)
+                ok = ok && healthy
+            }
         }
         return ok
     }

@@ -7,30 +7,31 @@ import TowerModel
 import TowerTestSupport
 import XCTest
 
-/// `towerd` as a process: signals, crashes, a database restart, two daemons on one queue.
+/// `towerd` as a process: signals, crashes, a database restart, two daemons on one queue (database outages and
+/// hangs: DaemonOutageTests.swift).
 final class DaemonTests: XCTestCase {
-    private var fixture: WorkerFixture!
-    private var daemons: [DaemonProcess] = []
+    var fixture: WorkerFixture!
+    var daemons: [DaemonProcess] = []
 
     override func tearDown() {
         for d in daemons where d.process.isRunning { d.signal(SIGKILL) }
         fixture?.tearDown()
     }
 
-    private func start(_ extra: [String: String] = [:], arguments: [String] = []) throws -> DaemonProcess {
+    func start(_ extra: [String: String] = [:], arguments: [String] = []) throws -> DaemonProcess {
         let d = try DaemonProcess(environment: fixture.settings.merging(extra) { _, new in new }, arguments: arguments)
         daemons.append(d)
         return d
     }
 
-    private func startAndWait(_ extra: [String: String] = [:]) throws -> DaemonProcess {
+    func startAndWait(_ extra: [String: String] = [:]) throws -> DaemonProcess {
         let d = try start(extra)
         XCTAssertTrue(d.waitForLog("started", timeout: 60), "towerd did not start:\n\(d.transcript)")
         return d
     }
 
     /// Deterministic events: `count` events over `customers` customers and the fixture's products.
-    private func bodies(_ count: Int, customers: Int) -> [String] {
+    func bodies(_ count: Int, customers: Int) -> [String] {
         var rng = SplitMix64(seed: 42)
         let names = ["product_viewed", "product_clicked", "product_added_to_cart"]
         return (0..<count).map { _ in
@@ -40,14 +41,14 @@ final class DaemonTests: XCTestCase {
     }
 
     /// Waits until every message is in the event log and the queue is empty.
-    private func waitUntilDrained(_ ids: [String], timeout: Double) throws {
+    func waitUntilDrained(_ ids: [String], timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         try fixture.waitForCount("SELECT count(*) FROM events", atLeast: ids.count, timeout: timeout)
         while try fixture.queueDepth() > 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         XCTAssertEqual(try fixture.queueDepth(), 0, "the queue drains")
     }
 
-    private func stop(_ d: DaemonProcess, file: StaticString = #filePath, line: UInt = #line) {
+    func stop(_ d: DaemonProcess, file: StaticString = #filePath, line: UInt = #line) {
         d.signal(SIGTERM)
         XCTAssertEqual(d.waitForExit(timeout: 30), 0, "towerd exits 0 after SIGTERM:\n\(d.transcript)", file: file, line: line)
     }
@@ -114,7 +115,8 @@ final class DaemonTests: XCTestCase {
         ids += try fixture.send(Array(all[800...]))
         try waitUntilDrained(ids, timeout: 180)
         XCTAssertTrue(d.process.isRunning, "the daemon survives the outage")
-        XCTAssertTrue(d.log.contains { ($0["msg"] as? String)?.contains("retrying") == true }, "the outage was noticed:\n\(d.transcript)")
+        XCTAssertTrue(d.log.contains { $0["msg"] as? String == "database down" } && d.log.contains { $0["msg"] as? String == "database back" },
+                      "the outage was noticed:\n\(d.transcript)")
         stop(d)
         try fixture.assertAppliedExactlyOnce(ids)
         try fixture.assertVectorsMatchRecompute(customers: Array(1...30))
@@ -220,7 +222,7 @@ final class DaemonTests: XCTestCase {
     }
 
     /// The body of an HTTP GET (a plain socket client would do as well; URLSession is at hand).
-    private static func get(_ url: String) throws -> String {
+    static func get(_ url: String) throws -> String {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var body: String?
         URLSession.shared.dataTask(with: URL(string: url)!) { data, _, _ in
@@ -231,7 +233,7 @@ final class DaemonTests: XCTestCase {
         return try XCTUnwrap(body, "no answer from \(url)")
     }
 
-    private static func run(_ executable: String, _ arguments: String...) throws -> Int32 {
+    static func run(_ executable: String, _ arguments: String...) throws -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments

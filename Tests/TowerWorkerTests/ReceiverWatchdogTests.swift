@@ -12,7 +12,9 @@ final class ReceiverWatchdogTests: XCTestCase {
         var configuration = fixture.configuration
         configuration.queueURL += "-does-not-exist"
         let beats = Counter(), stop = StopSignal()
-        let receiver = try Receiver(configuration: configuration, metrics: DaemonMetrics(), stop: stop, logger: Logger(label: "test"),
+        let metrics = DaemonMetrics(), logger = Logger(label: "test")
+        let keeper = try VisibilityKeeper(configuration: configuration, metrics: metrics, stop: stop, logger: logger)
+        let receiver = try Receiver(configuration: configuration, metrics: metrics, stop: stop, logger: logger, keeper: keeper,
                                     alive: { beats.increment() })
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { receiver.run(); done.signal() }
