@@ -77,11 +77,14 @@ public final class ScratchDatabase: @unchecked Sendable {
     }
 }
 
-/// Runs a command to completion and returns its exit status with stdout and stderr together.
-public func runCapturingOutput(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs a command to completion (with exactly `environment`, when given) and returns its exit status with
+/// stdout and stderr together.
+public func runCapturingOutput(_ executable: URL, _ arguments: [String],
+                               environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output

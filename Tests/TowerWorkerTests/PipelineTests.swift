@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import TowerQueue
 import TowerStore
+import TowerTestSupport
 import XCTest
 @testable import TowerWorker
 
@@ -71,6 +72,22 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try fixture.queueDepth(), 0)
         let dead = try fixture.receive(1, from: fixture.dlqURL)
         XCTAssertEqual(dead.first?.messageAttributes[DeadLetterAttributes.reason]?.stringValue, "bad_event_id")
+    }
+
+    func testTowerSendPassesTheEventIDSoItsCopiesApplyOnce() throws {
+        fixture = try WorkerFixture(name)
+        let tower = try DaemonProcess.binary("tower")
+        let sent = try runCapturingOutput(tower, ["send", "--customer", "9", "--product", "2", "--event", "product_clicked",
+                                                  "--event-id", "cli-1", "--count", "3"], environment: fixture.settings)
+        XCTAssertEqual(sent.status, 0, sent.output)
+        let summaries = try fixture.drain(with: try fixture.pipeline())
+        XCTAssertEqual(summaries.reduce(0) { $0 + $1.applied }, 1)
+        XCTAssertEqual(summaries.reduce(0) { $0 + $1.duplicates }, 2)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM events WHERE customer_id = 9"), 1)
+        let tooLong = try runCapturingOutput(tower, ["send", "--customer", "9", "--product", "2", "--event", "product_clicked",
+                                                     "--event-id", String(repeating: "x", count: 129)], environment: fixture.settings)
+        XCTAssertNotEqual(tooLong.status, 0)
+        XCTAssertTrue(tooLong.output.contains("--event-id is 129 bytes, over the 128-byte limit"), tooLong.output)
     }
 
     func testAMessageTheQueueDeliversUnreadableIsDeadLetteredAloneWhileItsBatchMatesApply() throws {
