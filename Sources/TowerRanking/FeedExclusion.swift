@@ -12,6 +12,25 @@ public enum FeedExclusion: Sendable, Equatable {
 
     /// Products added to the cart in the window.
     public static let carted = FeedExclusion.events(named: ["product_added_to_cart"])
+
+    /// The option as `tower recommend --exclude-history`, the API's `exclude_history` and Algolia's
+    /// `queryParameters.excludeHistory` spell it: `none`, `carted`, `interacted` or `events:<type>,<type>…`
+    /// (at most 20 event types). Nil for anything else.
+    public init?(option: String) {
+        switch option {
+        case "none": self = .none
+        case "carted": self = .carted
+        case "interacted": self = .interacted
+        default:
+            guard option.hasPrefix("events:") else { return nil }
+            let names = option.dropFirst("events:".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.isEmpty, names.count <= 20, names.allSatisfy({ !$0.isEmpty && $0.count <= 100 }) else { return nil }
+            self = .events(named: names)
+        }
+    }
+
+    /// What `init?(option:)` accepts, for error messages and help texts.
+    public static let optionSyntax = "none, carted, interacted or events:<event type>,<event type>…"
 }
 
 extension ReadSession {

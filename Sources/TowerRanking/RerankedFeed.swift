@@ -33,7 +33,7 @@ extension ReadSession {
         let similar = try candidates(.nearest(.customer(customer), reason: .personalized), filters, offset: 0,
                                      limit: max(1, settings.similar), excluding: nil, approximate: approximate)
         let context = RerankContext(history: history.items, covisit: neighbors[.covisit] ?? [:], bought: neighbors[.bought] ?? [:],
-                                    categories: history.categories, priceTiers: history.priceTiers)
+                                    similar: neighbors[.similar] ?? [:], categories: history.categories, priceTiers: history.priceTiers)
         let merged = RerankCandidates.merge(similar: similar.map(\.item.productID), history: history.items, context: context,
                                             trending: trending, popular: popular, settings: settings)
         let sources = Dictionary(uniqueKeysWithValues: merged.map { ($0.productID, $0.sources) })

@@ -5,19 +5,42 @@ public struct CandidateSettings: Codable, Sendable, Equatable {
     public var similar: Int
     /// Most recent distinct products of the customer's window history.
     public var `repeat`: Int
-    /// Best co-visitation neighbours of the history (kinds covisit and bought together).
+    /// Best co-visitation neighbours of the whole history (kinds covisit and bought together), by the history's
+    /// recency-weighted score.
     public var covisit: Int
+    /// Candidate sources per interest: the `interests` most recently touched distinct products of the history
+    /// each add their own `perInterest` best neighbours of each kind (covisit, bought, similar), so a recent
+    /// interest that the summed score above or the user vector drowns (one item among many unrelated ones) still
+    /// brings its neighbours.
+    public var interests: Int
+    public var perInterest: Int
     /// Best by trend score and best by 7-day weight (each this many).
     public var popular: Int
     /// Positions re-ranked (K); later positions continue in cosine order.
     public var rerank: Int
 
-    public init(similar: Int = 200, repeat: Int = 50, covisit: Int = 100, popular: Int = 50, rerank: Int = 200) {
+    public init(similar: Int = 200, repeat: Int = 50, covisit: Int = 100, interests: Int = 10, perInterest: Int = 20,
+                popular: Int = 50, rerank: Int = 200) {
         self.similar = similar
         self.repeat = `repeat`
         self.covisit = covisit
+        self.interests = interests
+        self.perInterest = perInterest
         self.popular = popular
         self.rerank = rerank
+    }
+
+    /// Whether the candidates read item-vector neighbours (`product_neighbors` kind similar).
+    public var usesItemNeighbors: Bool { interests > 0 && perInterest > 0 }
+
+    /// Parameters published before the per-interest sources decode with none (the candidates they were trained on).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(similar: try c.decode(Int.self, forKey: .similar), repeat: try c.decode(Int.self, forKey: .repeat),
+                  covisit: try c.decode(Int.self, forKey: .covisit),
+                  interests: try c.decodeIfPresent(Int.self, forKey: .interests) ?? 0,
+                  perInterest: try c.decodeIfPresent(Int.self, forKey: .perInterest) ?? 0,
+                  popular: try c.decode(Int.self, forKey: .popular), rerank: try c.decode(Int.self, forKey: .rerank))
     }
 }
 
@@ -39,6 +62,11 @@ public enum RerankCandidates {
         for (id, _) in recent.prefix(settings.repeat) { sources[id, default: []].insert(.repeat) }
         for id in best(context.covisit, settings.covisit) + best(context.bought, settings.covisit) {
             sources[id, default: []].insert(.covisit)
+        }
+        for (id, _) in recent.prefix(settings.interests) {
+            for lists in [context.covisitLists, context.boughtLists, context.similarLists] {
+                for n in (lists[id] ?? []).prefix(settings.perInterest) { sources[n.productID, default: []].insert(.interest) }
+            }
         }
         for id in trending.prefix(settings.popular) + popular.prefix(settings.popular) { sources[id, default: []].insert(.popular) }
         return sources.map { (productID: $0.key, sources: $0.value) }.sorted { $0.productID < $1.productID }

@@ -29,6 +29,12 @@ public enum NeighborKind: String, Sendable, CaseIterable {
     case covisit
     /// The same over cart/purchase-weight events only (bought together).
     case bought
+    /// The nearest products by cosine of the served item vectors ("looks like"), written by `tower train` from the
+    /// model it trains (`ItemNeighbors`); the per-interest candidates read them.
+    case similar
+
+    /// The kinds `CoVisitation` computes from the event log.
+    public static let coVisitation: [NeighborKind] = [.covisit, .bought]
 }
 
 /// The one co-visitation function of Tower: `tower evaluate` (item_knn and the re-ranker's features), `tower

@@ -12,6 +12,11 @@ public struct RerankContext: Sendable {
     /// Per covisit neighbour: its best score from any history product, and how many history products list it.
     public let covisitMax: [Int64: Float]
     public let covisitHits: [Int64: Float]
+    /// The neighbour lists of the history's products (best first) of kinds covisit, bought and similar, for the
+    /// per-interest candidates.
+    public let covisitLists: [Int64: [Neighbor]]
+    public let boughtLists: [Int64: [Neighbor]]
+    public let similarLists: [Int64: [Neighbor]]
     /// Share of the history's decayed weight per category and per price tier.
     public let categoryShare: [String: Float]
     public let priceTierShare: [String: Float]
@@ -21,9 +26,9 @@ public struct RerankContext: Sendable {
 
     /// - Parameters:
     ///   - history: the customer's interactions inside the window (any order).
-    ///   - covisit, bought: neighbours (`product_neighbors`) of the history's products, by product.
+    ///   - covisit, bought, similar: neighbours (`product_neighbors`) of the history's products, by product.
     ///   - categories, priceTiers: of the history's products (missing products count as unknown).
-    public init(history: [HistoryItem], covisit: [Int64: [Neighbor]], bought: [Int64: [Neighbor]],
+    public init(history: [HistoryItem], covisit: [Int64: [Neighbor]], bought: [Int64: [Neighbor]], similar: [Int64: [Neighbor]] = [:],
                 categories: [Int64: [String]] = [:], priceTiers: [Int64: String] = [:]) {
         var touched: [Int64: (decayed: Float, total: Float, lastAge: Float)] = [:]
         var categoryShare: [String: Float] = [:], priceTierShare: [String: Float] = [:]
@@ -61,6 +66,9 @@ public struct RerankContext: Sendable {
         }
         covisitMax = best
         covisitHits = hits
+        covisitLists = covisit
+        boughtLists = bought
+        similarLists = similar
         self.touched = touched
         self.covisit = spread(covisit)
         self.bought = spread(bought)
@@ -108,7 +116,8 @@ public enum RerankFeatures {
             candidate.priceTier.flatMap { context.priceTierShare[$0] } ?? 0,
             flag(candidate.ageDays != nil),
             candidate.ageDays.map { log1p(max(0, $0)) } ?? 0,
-            flag(s.contains(.similar)), flag(s.contains(.repeat)), flag(s.contains(.covisit)), flag(s.contains(.popular)),
+            flag(s.contains(.similar)), flag(s.contains(.repeat)), flag(!s.isDisjoint(with: [.covisit, .interest])),
+            flag(s.contains(.popular)),
         ]
     }
 

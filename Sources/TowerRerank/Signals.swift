@@ -25,6 +25,13 @@ public struct CandidateSources: OptionSet, Sendable, Hashable {
     public static let covisit = CandidateSources(rawValue: 4)
     /// Among the trending or most popular products.
     public static let popular = CandidateSources(rawValue: 8)
+    /// Among the best neighbours of one of the most recent interactions (`CandidateSettings.interests`).
+    public static let interest = CandidateSources(rawValue: 16)
+
+    /// Each source with its name (the evaluation's per-source candidate recall).
+    public static let named: [(name: String, source: CandidateSources)] = [
+        ("similar", .similar), ("repeat", .repeat), ("covisit", .covisit), ("interest", .interest), ("popular", .popular),
+    ]
 }
 
 /// What the store knows about one candidate product at request time (no customer history needed).

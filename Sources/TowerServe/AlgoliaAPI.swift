@@ -62,6 +62,8 @@ struct RecommendRequest: Sendable {
     let fallback: RankingFilters?
     let facetName: String?
     let facetValue: String?
+    /// `queryParameters.excludeHistory` (Tower's extension): the customer's own products to leave out.
+    let exclusion: FeedExclusion
 
     init(_ json: JSONValue, field: String) throws {
         guard case .object = json else { throw APIError.badParameter(field, "must be an object") }
@@ -88,6 +90,15 @@ struct RecommendRequest: Sendable {
         if model == .recommendedForYou, customer == nil {
             throw APIError.badParameter("\(field).queryParameters.userToken", "recommended-for-you needs the customer id as userToken")
         }
+        exclusion = try parameters?["excludeHistory"].map {
+            guard let e = $0.string.flatMap(FeedExclusion.init(option:)) else {
+                throw APIError.badParameter("\(field).queryParameters.excludeHistory", "use \(FeedExclusion.optionSyntax)")
+            }
+            guard model == .recommendedForYou else {
+                throw APIError.badParameter("\(field).queryParameters.excludeHistory", "applies to recommended-for-you only")
+            }
+            return e
+        } ?? .none
         limit = try Self.number(json["maxRecommendations"], field: "\(field).maxRecommendations", default: 30, range: 1...Double(TowerAPI.maxPerPage))
             .map { Int($0) } ?? 30
         threshold = try Self.number(json["threshold"], field: "\(field).threshold", default: 0, range: 0...100) ?? 0
@@ -127,7 +138,7 @@ struct RecommendRequest: Sendable {
         var facets: [FacetScore] = []
         switch model {
         case .recommendedForYou:
-            let page = try ranker.feed(customer: customer!, filters: filters, perPage: limit)
+            let page = try ranker.feed(customer: customer!, filters: filters, perPage: limit, exclude: exclusion)
             hits = page.items.map { ($0.productID, page.mode == .personalized ? Self.cosineScore($0.score) : 0) }
         case .lookingSimilar:
             hits = try ranker.similar(to: objectID!, filters: filters, limit: limit).map { ($0.productID, Self.cosineScore($0.score)) }
@@ -148,7 +159,8 @@ struct RecommendRequest: Sendable {
         if let fallback, model != .trendingFacets, hits.count < limit {
             var fill = fallback
             fill.excludedProductIDs += hits.map(\.0) + (objectID.map { [$0] } ?? [])
-            let popular = try ranker.feed(customer: 0, filters: fill, sort: .popular, perPage: limit - hits.count)
+            let popular = try ranker.feed(customer: customer ?? 0, filters: fill, sort: .popular, perPage: limit - hits.count,
+                                          exclude: exclusion)
             hits += popular.items.map { ($0.productID, 0) }
         }
         let products = try ranker.products(hits.map(\.0))

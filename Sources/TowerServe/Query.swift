@@ -53,6 +53,15 @@ struct Query {
         }
     }
 
+    /// `exclude_history` (`FeedExclusion(option:)`; absent: none).
+    func exclusion() throws -> FeedExclusion {
+        guard let raw = try string("exclude_history", maxLength: 2_000) else { return .none }
+        guard let exclusion = FeedExclusion(option: raw) else {
+            throw APIError.badParameter("exclude_history", "use \(FeedExclusion.optionSyntax)")
+        }
+        return exclusion
+    }
+
     /// The shared filter parameters: category (levels separated by '/'), merchant, color, min_price, max_price, exclude.
     func filters() throws -> RankingFilters {
         let category = try string("category", maxLength: 1000).map {

@@ -66,9 +66,10 @@ struct TowerAPI: Sendable {
         let perPage = try q.int("per_page", default: 20, range: 1...Self.maxPerPage)
         let page = try q.int("page", default: 1, range: 1...10_000)
         let includeTotal = try q.bool("total", default: false)
+        let exclusion = try q.exclusion()
         let (feed, products) = try await pool.run {
             let feed = try ranker.feed(customer: customer, filters: filters, sort: sort, page: page, perPage: perPage,
-                                       includeTotal: includeTotal)
+                                       includeTotal: includeTotal, exclude: exclusion)
             return (feed, try ranker.products(feed.items.map(\.productID)))
         }
         let byID = Dictionary(products.map { ($0.productID, ProductBody($0)) }, uniquingKeysWith: { a, _ in a })

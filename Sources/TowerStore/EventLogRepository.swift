@@ -24,6 +24,8 @@ public struct EventLogRepository {
         /// `category_path` and `price_tier`, for the re-ranker's affinity features.
         public var categories: [String] = []
         public var priceTier: String?
+        /// `created_at` (Unix seconds): the served fallback's tie-break (popularity desc, newest first, id).
+        public var createdAt: Double = 0
     }
 
     private let connection: PostgresConnection
@@ -78,13 +80,15 @@ public struct EventLogRepository {
         var all: [ProductVectors] = []
         while true {
             let rows = try connection.query("""
-                SELECT product_id, active, text_embedding, embedding, category_path, price_tier FROM products
+                SELECT product_id, active, text_embedding, embedding, category_path, price_tier,
+                       extract(epoch FROM created_at)::float8 FROM products
                 WHERE product_id > $1::bigint ORDER BY product_id LIMIT $2::int
                 """, [all.last?.productID ?? Int64.min, pageSize])
             for r in rows.rows {
                 all.append(ProductVectors(productID: try r.decode(0), active: try r.decode(1),
                                           text: try r.decodeIfPresent(2), served: try r.decodeIfPresent(3),
-                                          categories: try r.decode(4), priceTier: try r.decodeIfPresent(5)))
+                                          categories: try r.decode(4), priceTier: try r.decodeIfPresent(5),
+                                          createdAt: try r.decode(6)))
             }
             guard rows.count == pageSize else { return all }
         }

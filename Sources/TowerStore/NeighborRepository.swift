@@ -4,8 +4,9 @@ import TowerRerank
 
 /// Keeps `product_neighbors` current with TowerRerank's one co-visitation function (`CoVisitation.neighbors`),
 /// the same `tower evaluate` uses, over the whole event log (bounded by the event-log retention), both kinds
-/// (`covisit`, `bought`). The rows are written with COPY and replace the old ones in one transaction.
-/// Called by `tower train` and by the daemon's sweep (TOWER_NEIGHBORS_INTERVAL).
+/// (`covisit`, `bought`), and kind `similar` from the item vectors `tower train` computes. The rows are written
+/// with COPY and replace the old ones of their kinds in one transaction.
+/// Called by `tower train` and by the daemon's sweep (TOWER_NEIGHBORS_INTERVAL; co-visitation kinds only).
 public struct NeighborRepository {
     private let connection: PostgresConnection
     private let eventTypes: EventTypes
@@ -25,15 +26,23 @@ public struct NeighborRepository {
         return try write(events)
     }
 
-    /// Replaces the table with the neighbours of `events` (in log order), both kinds.
+    /// Replaces the co-visitation kinds (`covisit`, `bought`) with the neighbours of `events` (in log order).
     @discardableResult
     public func write(_ events: [CoVisitEvent]) throws -> Int {
         let threshold = CoVisitation.boughtThreshold(weights: eventTypes.weights)
-        let kinds = NeighborKind.allCases.map {
+        return try replace(NeighborKind.coVisitation.map {
             ($0, CoVisitation.neighbors(of: events, kind: $0, boughtThreshold: threshold))
-        }
-        return try connection.transaction {
-            try connection.execute("DELETE FROM product_neighbors")
+        })
+    }
+
+    /// Replaces kind `similar` (item-vector neighbours, `ItemNeighbors` of the model `tower train` wrote).
+    @discardableResult
+    public func write(similar: [Int64: [Neighbor]]) throws -> Int { try replace([(.similar, similar)]) }
+
+    /// Replaces the rows of the given kinds, in one transaction; other kinds stay.
+    private func replace(_ kinds: [(NeighborKind, [Int64: [Neighbor]])]) throws -> Int {
+        try connection.transaction {
+            try connection.execute("DELETE FROM product_neighbors WHERE kind = ANY($1::text[])", [PostgresArray(kinds.map(\.0.rawValue))])
             return try connection.copyIn("COPY product_neighbors (product_id, kind, neighbor_id, score) FROM STDIN") { write in
                 for (kind, neighbors) in kinds {
                     for product in neighbors.keys.sorted() {

@@ -33,6 +33,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Print exactly one JSON object.") var json = false
     @Option(help: "Write a self-contained HTML page with a Recall@K chart to this file.") var report: String?
     @Option(help: "EASE's L2 regularisation λ.") var easeLambda: Float = 500
+    @Option(help: ArgumentHelp("Score `tower` with these candidate counts instead of the model's (to measure sources; the re-ranker "
+                               + "stays as trained). " + CandidateOption.help.abstract)) var candidates: CandidateOption?
     @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() async throws {
@@ -43,6 +45,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             var tower: UserTowerModel?
             if FileManager.default.fileExists(atPath: path) {
                 tower = try UserTowerModel.load(path: path, eventWeights: settings.eventTypes.weights)
+                if let candidates, var rerank = tower?.rerank {
+                    rerank.candidates = candidates.settings
+                    tower = tower?.with(rerank: rerank)
+                }
             } else if model != nil {
                 throw ModelDataError.noModel(path: path)
             } else {

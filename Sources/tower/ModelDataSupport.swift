@@ -13,7 +13,8 @@ enum ModelDataSupport {
         if let bad = usable.first(where: { $0.vector.count != dimension }) {
             throw ModelDataError.mixedDimensions(productID: bad.id, found: bad.vector.count, expected: dimension)
         }
-        let attributes = Dictionary(uniqueKeysWithValues: rows.map { ($0.productID, ProductAttributes(categories: $0.categories, priceTier: $0.priceTier)) })
+        let attributes = Dictionary(uniqueKeysWithValues: rows.map { ($0.productID, ProductAttributes(categories: $0.categories, priceTier: $0.priceTier,
+                                                                                                      createdAt: $0.createdAt)) })
         return CatalogVectors(dimension: dimension, products: usable, attributes: attributes)
     }
 

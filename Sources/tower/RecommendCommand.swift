@@ -39,6 +39,11 @@ struct RecommendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Diversify with maximal marginal relevance, λ in 0…1 (1 = plain order).")
     var mmr: Double?
 
+    @Option(name: .customLong("exclude-history"),
+            help: ArgumentHelp("Leave out the customer's own products of the window: \(FeedExclusion.optionSyntax) (carted: added to the cart).",
+                               valueName: "what"))
+    var excludeHistory: String = "none"
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -57,6 +62,7 @@ struct RecommendCommand: AsyncParsableCommand {
 
     func validate() throws {
         if maxPerCategory != nil && mmr != nil { throw ValidationError("use either --max-per-category or --mmr") }
+        if FeedExclusion(option: excludeHistory) == nil { throw ValidationError("--exclude-history: use \(FeedExclusion.optionSyntax)") }
     }
 
     func run() async throws {
@@ -65,7 +71,7 @@ struct RecommendCommand: AsyncParsableCommand {
             let ranker = try ranking.ranker(global)
             let result = try await ranker.feed(
                 customer: customer, filters: ranking.filters, sort: sort.sort, page: page, perPage: perPage,
-                includeTotal: total, diversify: diversity)
+                includeTotal: total, diversify: diversity, exclude: FeedExclusion(option: excludeHistory)!)
             if json {
                 print(RankingOutput.json(result).text)
                 return

@@ -21,7 +21,8 @@ struct RerankCommand: AsyncParsableCommand {
             commandName: "publish", abstract: "Serve the re-ranker of a model file.",
             discussion: """
             Stores the model file's re-ranker parameters under their version, with TOWER_EVENT_WEIGHTS (the \
-            weights the history features use), and makes them the served ones.
+            weights the history features use), and makes them the served ones; first rewrites the model's \
+            item-vector neighbours (product_neighbors kind similar) that its per-interest candidates read.
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -35,7 +36,12 @@ struct RerankCommand: AsyncParsableCommand {
                 guard let rerank = loaded.rerank else {
                     throw ValidationError("\(path) has no re-ranker: train it with `tower train` first")
                 }
-                try RerankParameterRepository(try global.connect()).publish(rerank, eventWeights: settings.eventTypes.weights)
+                let connection = try global.connect()
+                if rerank.candidates.usesItemNeighbors {
+                    let catalog = try ModelDataSupport.catalog(EventLogRepository(connection))
+                    try ServingTablesSupport.writeSimilar(loaded, catalog: catalog, connection, settings)
+                }
+                try RerankParameterRepository(connection).publish(rerank, eventWeights: settings.eventTypes.weights)
                 print("published re-ranker \(rerank.version); ranking processes switch to it within a minute")
             }
         }

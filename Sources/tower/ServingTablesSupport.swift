@@ -15,6 +15,18 @@ enum ServingTablesSupport {
         print("refreshed product_trending (\(trending) products) and product_neighbors (\(neighbors) rows)")
     }
 
+    /// Replaces `product_neighbors` kind `similar` with the item-vector neighbours of `model` over `catalog`, when
+    /// its re-ranker's candidates read them.
+    static func writeSimilar(_ model: UserTowerModel, catalog: CatalogVectors, _ connection: PostgresConnection,
+                             _ settings: TowerSettings) throws {
+        guard model.rerank?.candidates.usesItemNeighbors == true else { return }
+        let ranker = CatalogRanker(dimension: catalog.dimension, items: Evaluator.itemVectors(of: model, catalog: catalog),
+                                   isCandidate: catalog.active)
+        let rows = try NeighborRepository(connection, eventTypes: settings.eventTypes)
+            .write(similar: ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs))
+        print("wrote product_neighbors kind similar (\(rows) rows, \(ItemNeighbors.defaultLimit) per product)")
+    }
+
     /// Makes `model`'s re-ranker the served one (nothing when it has none).
     static func publish(_ model: UserTowerModel, _ connection: PostgresConnection, _ settings: TowerSettings) throws {
         guard let rerank = model.rerank else { return }

@@ -18,7 +18,8 @@ struct TrainCommand: AsyncParsableCommand {
         trending fitted on the events before them) it learns which signals matter for this shop (cosine, repeat, \
         co-visitation, popularity, …) from the candidates the serving path generates. Writes both stages into the \
         weights file atomically (default: TOWER_MODEL_PATH), recomputes the product_trending and product_neighbors \
-        tables from the whole event log and publishes the re-ranker to the database. Then: `tower evaluate`, \
+        tables from the whole event log (and the item-vector neighbours of the new model, kind similar) and \
+        publishes the re-ranker to the database. Then: `tower evaluate`, \
         reload towerd (SIGHUP), and `tower users refresh` to publish the item vectors and recompute user vectors. \
         See docs/model.md.
         """)
@@ -41,8 +42,15 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Stop after this long (e.g. 10m), keeping the best epoch so far.") var timeLimit: String?
     @Flag(help: "Train the user tower only (ranking then orders by cosine alone).") var noRerank = false
     @Option(help: "Hidden tanh units of the re-ranker (0: linear).") var rerankHidden: Int = RerankTrainingOptions().hidden
+    @Option(help: CandidateOption.help) var candidates: CandidateOption?
+    @Option(help: "Train the re-ranker only, on the user tower of this weights file (written to --out with the new re-ranker).")
+    var userTower: String?
     @Option(help: "Threads, each computing part of every batch with single-threaded OpenBLAS (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if noRerank && userTower != nil { throw ValidationError("use either --no-rerank or --user-tower") }
+    }
 
     func run() async throws {
         try await runReportingErrors {
@@ -74,27 +82,13 @@ struct TrainCommand: AsyncParsableCommand {
             print("training on \(log.count) events before \(ModelDataSupport.iso(cutoff)) (\(log.droppedEvents) without a product vector skipped), "
                   + "\(catalog.count) products, window \(windowSeconds / 3600)h, negatives \(negatives.rawValue)")
 
-            let trainer = try Trainer(log: log, catalog: catalog, eventNames: settings.eventTypes.names,
-                                      eventWeights: settings.eventTypes.weights, options: options)
-            var bar: Progress?
-            var barEpoch = 0
-            let result = try trainer.train(progress: { p in
-                if p.epoch != barEpoch {
-                    bar = Progress("epoch \(p.epoch)/\(p.maxEpochs)", total: p.samplesPerEpoch, unit: "samples")
-                    barEpoch = p.epoch
-                }
-                bar?.detail = String(format: "loss %.4f", p.loss)
-                bar?.advance(by: p.samplesDone - (bar?.done ?? 0))
-            }, onEpoch: { e in
-                bar?.finish()
-                bar = nil
-                print(String(format: "epoch %d: loss %.4f, validation Recall@20 %.4f NDCG@20 %.4f (%.0f s)",
-                             e.epoch, e.loss, e.validationRecall20, e.validationNDCG20, e.seconds))
-            })
-            var model = result.model
+            var (model, summary) = try userTower.map {
+                (try UserTowerModel.load(path: $0, eventWeights: settings.eventTypes.weights), try SafeTensorsFile(path: $0).metadata["training"])
+            } ?? userTowerStage(log: log, catalog: catalog, settings: settings, options: options)
             if !noRerank {
                 var rerankOptions = RerankTrainingOptions()
                 rerankOptions.hidden = max(0, rerankHidden)
+                if let candidates { rerankOptions.candidates = candidates.settings }
                 let started = Date()
                 print("training the re-ranker …")
                 BLAS.setThreads(max(1, threads))
@@ -104,16 +98,42 @@ struct TrainCommand: AsyncParsableCommand {
                 print(String(format: "re-ranker %@: %d samples from %d events since %@ (%d held out, kept epoch %d, loss %.4f, %.0f s)",
                              rerank.parameters.version, rerank.samples, rerank.sampleEvents, ModelDataSupport.iso(rerank.boundary),
                              rerank.validationSamples, rerank.bestEpoch, rerank.validationLoss, Date().timeIntervalSince(started)))
+                print(String(format: "re-ranker candidates: %.1f%% of its sample events had their product among the candidates",
+                             100 * rerank.candidateShare))
             }
             let path = out ?? settings.modelPath
-            try model.save(path: path, training: result.summaryJSON)
-            print("kept epoch \(result.bestEpoch) (\(result.stopReason)); \(result.trainingSamples) training and "
-                  + "\(result.validationSamples) validation samples; "
-                  + "\(model.items?.productIDs.count ?? 0) products with a learned residual")
+            try model.save(path: path, training: summary)
             print("wrote \(path) (version \(model.version))")
             try ServingTablesSupport.refresh(connection, settings)
+            try ServingTablesSupport.writeSimilar(model, catalog: catalog, connection, settings)
             try ServingTablesSupport.publish(model, connection, settings)
         }
+    }
+
+    /// Trains the user tower (first stage); returns it with its training summary.
+    private func userTowerStage(log: EventLog, catalog: CatalogVectors, settings: TowerSettings,
+                                options: TrainingOptions) throws -> (UserTowerModel, String?) {
+        let trainer = try Trainer(log: log, catalog: catalog, eventNames: settings.eventTypes.names,
+                                  eventWeights: settings.eventTypes.weights, options: options)
+        var bar: Progress?
+        var barEpoch = 0
+        let result = try trainer.train(progress: { p in
+            if p.epoch != barEpoch {
+                bar = Progress("epoch \(p.epoch)/\(p.maxEpochs)", total: p.samplesPerEpoch, unit: "samples")
+                barEpoch = p.epoch
+            }
+            bar?.detail = String(format: "loss %.4f", p.loss)
+            bar?.advance(by: p.samplesDone - (bar?.done ?? 0))
+        }, onEpoch: { e in
+            bar?.finish()
+            bar = nil
+            print(String(format: "epoch %d: loss %.4f, validation Recall@20 %.4f NDCG@20 %.4f (%.0f s)",
+                         e.epoch, e.loss, e.validationRecall20, e.validationNDCG20, e.seconds))
+        })
+        print("kept epoch \(result.bestEpoch) (\(result.stopReason)); \(result.trainingSamples) training and "
+              + "\(result.validationSamples) validation samples; "
+              + "\(result.model.items?.productIDs.count ?? 0) products with a learned residual")
+        return (result.model, result.summaryJSON)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TowerModel
+import TowerRerank
 
 /// Every baseline on a hand-made log whose answers are worked out in the comments.
 final class BaselineTests: XCTestCase {
@@ -103,5 +104,58 @@ final class BaselineTests: XCTestCase {
         m.add(rank: 1, cluster: 2)
         XCTAssertEqual(m.standardError { $0 <= 10 ? 1 : 0 }, 2.0 / 9, accuracy: 1e-12)
         XCTAssertEqual(m.standardErrors.map(\.key), ["recall@10", "recall@20", "ndcg@10", "ndcg@20", "mrr"])
+    }
+
+    /// The served fallback breaks popularity ties as the ranking library does: newer `created_at` first, then id.
+    /// Products 1 (created day 0), 2 (day 5), 3 (day 9); c1 viewed 1 on day 1, so 1 leads and 2, 3 tie at 0:
+    /// served order 1, 3, 2 (by id it would be 1, 2, 3). Test: c2 views 2, c3 views 3, both without history.
+    func testServedFallbackTiesFallToTheNewerProduct() {
+        let d = Self.day
+        let created: [Int64: Double] = [1: 0, 2: 5 * 86_400, 3: 9 * 86_400]
+        let catalog = CatalogVectors(dimension: 2, products: [1, 2, 3].map { (id: Int64($0), vector: [1, Float($0)], active: true) },
+                                     attributes: created.mapValues { ProductAttributes(createdAt: $0) })
+        let events = [LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 1 * d),
+                      LoggedEvent(customerID: 2, productID: 2, eventName: "view", time: 20 * d),
+                      LoggedEvent(customerID: 3, productID: 3, eventName: "view", time: 21 * d)]
+        let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 7 * 86_400)
+        let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 10 * d, eventWeights: ["view": 1])
+        let m = Dictionary(uniqueKeysWithValues: evaluator.evaluate(tower: nil, events: evaluator.testEvents).models.map { ($0.name, $0) })
+        for name in ["default", "history_mean", "ease"] {
+            XCTAssertEqual(m[name]?.withoutHistory.mrr ?? -1, (1.0 / 3 + 1.0 / 2) / 2, accuracy: 1e-9, name)
+        }
+        // Offline-only baselines keep the protocol's id tie-break: recent_popularity_30d orders 1, 2, 3.
+        XCTAssertEqual(m["recent_popularity_30d"]?.metrics.mrr ?? -1, (1.0 / 2 + 1.0 / 3) / 2, accuracy: 1e-9)
+    }
+
+    func testCandidateRecallCountsSourcesAndOnlySources() {
+        var r = CandidateRecall()
+        r.add(target: 5, signals: [ProductSignals(productID: 5, cosine: 0, sources: [.similar, .interest]),
+                                   ProductSignals(productID: 6, cosine: 0, sources: .popular)])
+        r.add(target: 7, signals: [ProductSignals(productID: 7, cosine: 0, sources: .interest)])
+        r.add(target: 8, signals: [ProductSignals(productID: 9, cosine: 0, sources: .repeat)])
+        let s = Dictionary(uniqueKeysWithValues: r.summary.map { ($0.key, $0.value) })
+        XCTAssertEqual(s["in_candidates"]!, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s["mean_candidates"]!, 4.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s["interest"]!, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s["only_interest"]!, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s["similar"]!, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s["only_similar"], 0)
+        XCTAssertEqual(s["repeat"], 0)
+    }
+
+    /// Item-vector neighbours: cosine descending, then id; the product itself and inactive products left out.
+    func testItemNeighborsAreTheNearestActiveProducts() {
+        // Unit vectors at angles 0°, 10°, 20°, 90° and (inactive) 4°.
+        let angles: [(Int64, Double, Bool)] = [(1, 0, true), (2, 10, true), (3, 20, true), (4, 90, true), (5, 4, false)]
+        let catalog = CatalogVectors(dimension: 2, products: angles.map {
+            (id: $0.0, vector: [Float(cos($0.1 * .pi / 180)), Float(sin($0.1 * .pi / 180))], active: $0.2)
+        })
+        let ranker = CatalogRanker(dimension: 2, items: catalog.vectors, isCandidate: catalog.active)
+        let n = ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, limit: 2)
+        XCTAssertEqual(n[1]?.map(\.productID), [2, 3])
+        XCTAssertEqual(n[1]?[0].score ?? 0, Float(cos(10 * Double.pi / 180)), accuracy: 1e-6)
+        XCTAssertEqual(n[4]?.map(\.productID), [3, 2])
+        XCTAssertEqual(n[5]?.map(\.productID), [1, 2], "an inactive product has neighbours but is nobody's")
+        XCTAssertEqual(ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, limit: 10)[1]?.map(\.productID), [2, 3, 4])
     }
 }

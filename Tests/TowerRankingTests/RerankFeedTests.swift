@@ -120,6 +120,28 @@ final class RerankFeedTests: XCTestCase {
         XCTAssertEqual(try ranker.feed(customer: 1, perPage: 30).items, cosine)
     }
 
+    /// Candidate sources per interest read `product_neighbors` online, kind similar included: the cosine-last product,
+    /// listed as the most recent interaction's item-vector neighbour, enters the re-ranked head.
+    func testPerInterestNeighborsIncludingSimilarAreServedCandidates() throws {
+        let ranker = f.ranker { $0.rerankCheckInterval = 0 }
+        let farthest = ids(try ranker.feed(customer: 1, perPage: 1000).items).last!
+        try NeighborRepository(f.writer, eventTypes: EventTypes(pairs: [("product_viewed", 0.1)]))
+            .write(similar: [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
+        func head(interests: Int) throws -> [Int64] {
+            var p = RerankParameters(version: "interests-\(interests)",
+                                     candidates: CandidateSettings(similar: 1, repeat: 0, covisit: 0, interests: interests, perInterest: 1,
+                                                                   popular: 0, rerank: 10))
+            p.linear[RerankFeatures.names.firstIndex(of: "source_covisit")!] = 1
+            try publish(p)
+            return ids(try ranker.feed(customer: 1, perPage: 10).items)
+        }
+        let without = try head(interests: 0)
+        XCTAssertNotEqual(without.first, farthest)
+        XCTAssertFalse(without.contains(farthest))
+        let with = try head(interests: 1)
+        XCTAssertTrue(with.prefix(4).contains(farthest), "\(with)")
+    }
+
     func testTheNextEventChangesTheFeedAtOnce() throws {
         let ranker = f.ranker { $0.rerankCheckInterval = 0 }
         try publish(parameters(version: "v1", k: 50))

@@ -76,9 +76,41 @@ final class RerankScorerTests: XCTestCase {
     func testCandidatesMergeSourcesInIdOrder() {
         let c = context()
         let merged = RerankCandidates.merge(similar: [9, 3, 8], history: [], context: c, trending: [7], popular: [9],
-                                            settings: CandidateSettings(similar: 2, repeat: 1, covisit: 5, popular: 1))
+                                            settings: CandidateSettings(similar: 2, repeat: 1, covisit: 5, interests: 0, popular: 1))
         XCTAssertEqual(merged.map(\.productID), [1, 3, 7, 9])
         XCTAssertEqual(merged.map(\.sources), [.repeat, [.similar, .covisit], .popular, [.similar, .popular]])
+    }
+
+    /// A heavy old interest (product 1) drowns the summed co-visitation score of a light recent one (product 2);
+    /// the per-interest source still brings the recent one's best neighbour.
+    func testPerInterestCandidatesKeepARecentLightInterest() {
+        let history = (0..<10).map { _ in HistoryItem(productID: 1, weight: 5, ageSeconds: 3_600) }
+            + [HistoryItem(productID: 2, weight: 0.1, ageSeconds: 0)]
+        let c = RerankContext(history: history,
+                              covisit: [1: [Neighbor(productID: 10, score: 0.9), Neighbor(productID: 11, score: 0.8)],
+                                        2: [Neighbor(productID: 20, score: 0.9), Neighbor(productID: 21, score: 0.5)]],
+                              bought: [2: [Neighbor(productID: 22, score: 0.4)]])
+        func sources(_ settings: CandidateSettings) -> [Int64: CandidateSources] {
+            Dictionary(uniqueKeysWithValues: RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [],
+                                                                    settings: settings).map { ($0.productID, $0.sources) })
+        }
+        let summed = sources(CandidateSettings(similar: 0, repeat: 0, covisit: 2, interests: 0, popular: 0))
+        XCTAssertEqual(summed, [10: .covisit, 11: .covisit, 22: .covisit], "20 is drowned by product 1's neighbours")
+        let perInterest = sources(CandidateSettings(similar: 0, repeat: 0, covisit: 2, interests: 1, perInterest: 1, popular: 0))
+        XCTAssertEqual(perInterest, [10: .covisit, 11: .covisit, 20: .interest, 22: [.covisit, .interest]])
+        let x = RerankFeatures.matrix([ProductSignals(productID: 20, cosine: 0, sources: .interest)], context: c)
+        XCTAssertEqual(x[RerankFeatures.names.firstIndex(of: "source_covisit")!], 1, "per-interest neighbours are co-visitation candidates")
+        let both = sources(CandidateSettings(similar: 0, repeat: 0, covisit: 0, interests: 2, perInterest: 2, popular: 0))
+        XCTAssertEqual(Set(both.keys), [10, 11, 20, 21, 22])
+    }
+
+    /// Parameters published before the per-interest sources keep their candidates (none per interest).
+    func testSettingsWithoutPerInterestCountsDecodeWithNone() throws {
+        let old = #"{"similar": 7, "repeat": 6, "covisit": 5, "popular": 4, "rerank": 3}"#
+        let s = try JSONDecoder().decode(CandidateSettings.self, from: Data(old.utf8))
+        XCTAssertEqual(s, CandidateSettings(similar: 7, repeat: 6, covisit: 5, interests: 0, perInterest: 0, popular: 4, rerank: 3))
+        let now = CandidateSettings()
+        XCTAssertEqual(try JSONDecoder().decode(CandidateSettings.self, from: try JSONEncoder().encode(now)), now)
     }
 
     func testOrderIsScoreThenIdAndParametersRoundTrip() throws {

@@ -56,7 +56,7 @@ final class NeighborTrendingTests: StoreTestCase {
         let repo = NeighborRepository(connection, eventTypes: settings.eventTypes)
         let written = try repo.refresh()
         var expectedRows = 0
-        for kind in NeighborKind.allCases {
+        for kind in NeighborKind.coVisitation {
             let expected = CoVisitation.neighbors(of: events, kind: kind, boughtThreshold: threshold)
             expectedRows += expected.values.map(\.count).reduce(0, +)
             let rows = try connection.query("""
@@ -76,5 +76,22 @@ final class NeighborTrendingTests: StoreTestCase {
         XCTAssertGreaterThan(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'covisit' AND product_id = 10"), 0)
         XCTAssertEqual(try repo.refresh(), written, "a refresh replaces the rows")
         XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors"), written)
+    }
+
+    /// Kind similar (the model's item-vector neighbours) and the co-visitation kinds replace only their own rows.
+    func testSimilarNeighborsAndCoVisitationReplaceOnlyTheirKind() throws {
+        let repo = NeighborRepository(connection, eventTypes: settings.eventTypes)
+        let coVisit = try repo.refresh()
+        let similar: [Int64: [Neighbor]] = [10: [Neighbor(productID: 20, score: 0.9), Neighbor(productID: 30, score: -0.25)],
+                                            20: [Neighbor(productID: 10, score: 0.9)]]
+        XCTAssertEqual(try repo.write(similar: similar), 3)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 3)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind <> 'similar'"), coVisit, "co-visitation rows stay")
+        XCTAssertEqual(try repo.refresh(), coVisit)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 3, "the sweep keeps the model's rows")
+        XCTAssertEqual(try repo.write(similar: [30: [Neighbor(productID: 10, score: 0.5)]]), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 1)
+        let score: Float = try connection.query("SELECT score FROM product_neighbors WHERE kind = 'similar' AND product_id = 30")[0].decode(0)
+        XCTAssertEqual(score, 0.5)
     }
 }

@@ -3,7 +3,8 @@ import TowerMath
 import TowerRerank
 
 /// A total order of the catalog for history-independent models: every product's rank among the active
-/// products (score descending, then row ascending) and the top 20.
+/// products (score descending, then — when `createdAt` is given, as the ranking library's fallback orders —
+/// newer first, then row ascending) and the top 20.
 struct PopularityOrder {
     var rank: [Int]
     var top: [Int32]
@@ -11,8 +12,12 @@ struct PopularityOrder {
     /// `-rank` per row: a score row that reproduces this order (higher is better, no ties).
     var scoreRow: [Float]
 
-    init(scores: [Float], active: [Bool]) {
-        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+    init(scores: [Float], active: [Bool], createdAt: [Double]? = nil) {
+        let order = scores.indices.sorted {
+            if scores[$0] != scores[$1] { return scores[$0] > scores[$1] }
+            if let t = createdAt, t[$0] != t[$1] { return t[$0] > t[$1] }
+            return $0 < $1
+        }
         rank = [Int](repeating: 0, count: scores.count)
         scoreRow = [Float](repeating: 0, count: scores.count)
         top = []

@@ -33,10 +33,14 @@ public struct EvaluationReport: Sendable {
                 + set.models.map { "\"\($0.name)\": " + object(part($0).standardErrors) }.joined(separator: ", ") + "}"
         }
         func body(_ set: EvaluationSet) -> String {
-            "\(models(set, \.metrics)), "
+            let candidates = set.candidateRecall.map { ", \"candidates\": " + object($0.summary) } ?? ""
+            return "\(models(set, \.metrics)), "
                 + "\"with_history\": {\"test_events\": \(set.testEvents - set.withoutHistory), \(models(set, \.withHistory))}, "
                 + "\"without_history\": {\"test_events\": \(set.withoutHistory), \(models(set, \.withoutHistory))}, "
-                + "\"skipped\": {" + set.skipped.map { "\"\($0.name)\": \"\(Self.jsonEscape($0.reason))\"" }.joined(separator: ", ") + "}"
+                + skipped(set) + candidates
+        }
+        func skipped(_ set: EvaluationSet) -> String {
+            "\"skipped\": {" + set.skipped.map { "\"\($0.name)\": \"\(Self.jsonEscape($0.reason))\"" }.joined(separator: ", ") + "}"
         }
         var out = "{\"test_events\": \(all.testEvents), \"split_at\": \"\(splitAt)\", \"window\": \"\(Self.duration(windowSeconds))\", \(body(all))"
         if let newItems { out += ", \"new_items_only\": {\"test_events\": \(newItems.testEvents), \(body(newItems))}" }
@@ -69,6 +73,12 @@ public struct EvaluationReport: Sendable {
                 }
             }
             for s in set.skipped { lines.append("\(s.name) skipped: \(s.reason)") }
+            if let c = set.candidateRecall {
+                lines.append("")
+                lines.append("tower candidates (test events with history; share of events whose product is a candidate):")
+                lines.append(c.summary.map { "\($0.key) " + String(format: $0.key == "mean_candidates" ? "%.0f" : "%.4f", $0.value) }
+                    .joined(separator: ", "))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -44,6 +44,8 @@ public struct EvaluationSet: Sendable {
     public var models: [ModelEvaluation]
     /// Models left out, with the reason.
     public var skipped: [(name: String, reason: String)] = []
+    /// The candidate stage of the two-stage `tower` (nil without a re-ranker).
+    public var candidateRecall: CandidateRecall?
 }
 
 /// Offline evaluation under the Tower protocol (docs/model.md):
@@ -107,25 +109,32 @@ public struct Evaluator {
         let untrained = UserTowerModel.untrained(eventWeights: eventWeights, dimension: catalog.dimension)
         let weights = typeWeight
         let baselines = Baselines(log: log, catalog: catalog, splitAt: splitAt, typeWeight: weights)
-        let served = PopularityOrder(scores: baselines.servedPopularity(periodSeconds: popularityPeriodSeconds), active: catalog.active)
+        let served = PopularityOrder(scores: baselines.servedPopularity(periodSeconds: popularityPeriodSeconds), active: catalog.active,
+                                     createdAt: catalog.attributes.map(\.createdAt))
         let day: Int64 = 86_400_000_000
         let recent30 = PopularityOrder(scores: baselines.weightSums(from: splitAt - 30 * day), active: catalog.active)
         let text = catalog.vectors
         var sets: [ModelEvaluation] = []
         var skipped: [(String, String)] = []
+        var recall: CandidateRecall?
         if let tower {
             let items = Self.itemVectors(of: tower, catalog: catalog)
             if let rerank = tower.rerank {
                 let ranker = CatalogRanker(dimension: 0, items: [], isCandidate: catalog.active)
-                let stage = TwoStage(log: log, catalog: catalog, typeWeight: weights, before: splitAt,
+                let stage = TwoStage(log: log, catalog: catalog,
+                                     items: CatalogRanker(dimension: catalog.dimension, items: items, isCandidate: catalog.active),
+                                     typeWeight: weights, before: splitAt,
                                      boughtThreshold: CoVisitation.boughtThreshold(weights: eventWeights), settings: rerank.candidates)
+                var candidateRecall = CandidateRecall()
                 sets.append(score("tower", events: events, fallback: served, items: items, encode: { tower.encode($0) },
                                   rerank: { e, row in
                     let history = stage.history(of: e, log: log, typeWeight: weights)
                     let (context, signals) = stage.candidates(history: history, cosines: UnsafeBufferPointer(row), ranker: ranker)
+                    candidateRecall.add(target: catalog.productIDs[Int(log.products[e])], signals: signals)
                     let order = Reranker.order(signals, context: context, parameters: rerank).prefix(rerank.candidates.rerank)
                     for (i, id) in order.enumerated() { row[Int(catalog.index(of: id)!)] = 2 + Float(order.count - i) }
                 }))
+                recall = candidateRecall
             } else {
                 sets.append(score("tower", events: events, fallback: served, items: items) { tower.encode($0) })
             }
@@ -151,7 +160,7 @@ public struct Evaluator {
         sets.append(score("history_mean", events: events, fallback: served, items: text) { Self.plainMeans($0) })
         sets.append(score("default", events: events, fallback: served, items: text) { untrained.encode($0) })
         let without = events.filter { log.history(of: $0).isEmpty }.count
-        return EvaluationSet(testEvents: events.count, withoutHistory: without, models: sets, skipped: skipped)
+        return EvaluationSet(testEvents: events.count, withoutHistory: without, models: sets, skipped: skipped, candidateRecall: recall)
     }
 
     /// The served vector of every catalog product under `model` (its item side, or the text vector).

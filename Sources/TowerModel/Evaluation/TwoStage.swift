@@ -8,6 +8,8 @@ public struct TwoStage: Sendable {
     public let catalog: CatalogVectors
     public let covisit: [Int64: [Neighbor]]
     public let bought: [Int64: [Neighbor]]
+    /// Item-vector neighbours (kind similar), when the settings ask for per-interest candidates.
+    public let similar: [Int64: [Neighbor]]
     /// `product_trending` per catalog row (nil: no events in 30 days).
     let trending: [TrendingRow?]
     /// Active products by trend score and by 7-day weight, best first (ties by id).
@@ -15,9 +17,10 @@ public struct TwoStage: Sendable {
     let popularList: [Int64]
     public let settings: CandidateSettings
 
-    /// Fits the tables on the events of `log` before `before` (µs); `typeWeight` per log type index.
-    public init(log: EventLog, catalog: CatalogVectors, typeWeight: [Float], before: Int64, boughtThreshold: Float,
-                settings: CandidateSettings) {
+    /// Fits the tables on the events of `log` before `before` (µs); `typeWeight` per log type index; `items` ranks
+    /// the served item vectors (the similar neighbours).
+    public init(log: EventLog, catalog: CatalogVectors, items: CatalogRanker, typeWeight: [Float], before: Int64,
+                boughtThreshold: Float, settings: CandidateSettings) {
         let used = (0..<log.count).filter { log.times[$0] < before }
         let events = used.map {
             CoVisitEvent(customerID: log.customers[$0], productID: catalog.productIDs[Int(log.products[$0])],
@@ -25,6 +28,7 @@ public struct TwoStage: Sendable {
         }
         covisit = CoVisitation.neighbors(of: events, kind: .covisit, boughtThreshold: boughtThreshold)
         bought = CoVisitation.neighbors(of: events, kind: .bought, boughtThreshold: boughtThreshold)
+        similar = settings.usesItemNeighbors ? ItemNeighbors.nearest(items, productIDs: catalog.productIDs) : [:]
         let anchor = used.last.map { Double(log.times[$0]) * 1e-6 } ?? 0
         let rows = Trending.rows(of: used.map { (catalog.productIDs[Int(log.products[$0])], typeWeight[Int(log.types[$0])],
                                                   Double(log.times[$0]) * 1e-6) }, anchor: anchor)
@@ -63,7 +67,7 @@ public struct TwoStage: Sendable {
             categories[id] = a.categories
             tiers[id] = a.priceTier
         }
-        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought),
+        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought), similar: lists(similar),
                                     categories: categories, priceTiers: tiers)
         let similar = ranker.best(settings.similar, in: cosines).map { catalog.productIDs[Int($0)] }
         let merged = RerankCandidates.merge(similar: similar, history: history, context: context, trending: trendingList,

@@ -18,10 +18,13 @@ public struct LoggedEvent: Sendable, Equatable {
 public struct ProductAttributes: Sendable, Equatable {
     public var categories: [String]
     public var priceTier: String?
+    /// `created_at` in Unix seconds (0 when unknown): ties of the served popularity fall to the newer product.
+    public var createdAt: Double
 
-    public init(categories: [String] = [], priceTier: String? = nil) {
+    public init(categories: [String] = [], priceTier: String? = nil, createdAt: Double = 0) {
         self.categories = categories
         self.priceTier = priceTier
+        self.createdAt = createdAt
     }
 }
 

@@ -38,6 +38,9 @@ public struct RerankTrainingResult: Sendable {
     public var boundary: Int64
     public var bestEpoch: Int
     public var validationLoss: Float
+
+    /// Share of the sample events whose product was among the candidates (the lists learned from).
+    public var candidateShare: Double { sampleEvents > 0 ? Double(samples + validationSamples) / Double(sampleEvents) : 0 }
 }
 
 /// Trains the re-ranker on the training period with its own temporal split: co-visitation neighbours and
@@ -55,9 +58,11 @@ public enum RerankTrainer {
         let boundary = log.times[withHistory[withHistory.count - sampleCount]]
         // Events sharing the boundary's timestamp are samples, not inputs (neighbours use times < boundary).
         let events = Array(withHistory.filter { log.times[$0] >= boundary }.suffix(options.maxSamples))
-        let stage = TwoStage(log: log, catalog: catalog, typeWeight: typeWeight, before: boundary,
+        let ranker = CatalogRanker(dimension: catalog.dimension, items: Evaluator.itemVectors(of: tower, catalog: catalog),
+                                   isCandidate: catalog.active)
+        let stage = TwoStage(log: log, catalog: catalog, items: ranker, typeWeight: typeWeight, before: boundary,
                              boughtThreshold: CoVisitation.boughtThreshold(weights: eventWeights), settings: options.candidates)
-        let (rows, lists) = samples(events: events, log: log, catalog: catalog, tower: tower, stage: stage,
+        let (rows, lists) = samples(events: events, log: log, catalog: catalog, tower: tower, ranker: ranker, stage: stage,
                                     typeWeight: typeWeight, options: options)
         guard lists.count >= 10 else { throw TrainingError.notEnoughData(samples: lists.count) }
         let f = RerankFeatures.count
@@ -100,10 +105,9 @@ public enum RerankTrainer {
     }
 
     /// Raw feature rows (positive first, then sampled negatives) and each list's row range.
-    static func samples(events: [Int], log: EventLog, catalog: CatalogVectors, tower: UserTowerModel, stage: TwoStage,
-                        typeWeight: [Float], options: RerankTrainingOptions) -> (rows: [Float], lists: [Range<Int>]) {
-        let items = Evaluator.itemVectors(of: tower, catalog: catalog)
-        let ranker = CatalogRanker(dimension: catalog.dimension, items: items, isCandidate: catalog.active)
+    static func samples(events: [Int], log: EventLog, catalog: CatalogVectors, tower: UserTowerModel, ranker: CatalogRanker,
+                        stage: TwoStage, typeWeight: [Float], options: RerankTrainingOptions) -> (rows: [Float], lists: [Range<Int>]) {
+        let items = ranker.items
         let f = RerankFeatures.count
         var rows: [Float] = [], lists: [Range<Int>] = []
         var rng = SplitMix64(seed: options.seed ^ 0x5eed)

@@ -1,0 +1,33 @@
+import ArgumentParser
+import TowerRerank
+
+/// `--candidates similar=200,repeat=50,…`: candidate counts of the two-stage ranking (`CandidateSettings`);
+/// names not given keep their defaults.
+struct CandidateOption: ExpressibleByArgument {
+    static let keys = ["similar", "repeat", "covisit", "interests", "per-interest", "popular", "rerank"]
+    var settings = CandidateSettings()
+
+    init?(argument: String) {
+        for part in argument.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, let n = Int(kv[1]), n >= 0 else { return nil }
+            switch kv[0] {
+            case "similar": settings.similar = n
+            case "repeat": settings.repeat = n
+            case "covisit": settings.covisit = n
+            case "interests": settings.interests = n
+            case "per-interest": settings.perInterest = n
+            case "popular": settings.popular = n
+            case "rerank": settings.rerank = n
+            default: return nil
+            }
+        }
+    }
+
+    static var help: ArgumentHelp {
+        let d = CandidateSettings()
+        return ArgumentHelp("Candidate counts, comma-separated name=count of \(keys.joined(separator: ", ")) (default similar=\(d.similar),"
+                            + "repeat=\(d.repeat),covisit=\(d.covisit),interests=\(d.interests),per-interest=\(d.perInterest),"
+                            + "popular=\(d.popular),rerank=\(d.rerank)).")
+    }
+}
