@@ -56,7 +56,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let h, PQstatus(h) == CONNECTION_OK else {
             let message = h.map { Self.trimmed(PQerrorMessage($0)) } ?? "out of memory"
             if let h { PQfinish(h) }
-            throw PostgresError.connectionFailed(message)
+            throw PostgresError.connectionFailed(ConnectionSecrets.redact(message, conninfo: url))
         }
         PQsetNoticeProcessor(h, { _, _ in }, nil)
         handle = h

@@ -16,7 +16,7 @@ public struct ConfigSource: Sendable {
         self.envFile = envFile
     }
 
-    /// Loads the process environment merged over the env file.
+    /// Loads the process environment merged over the env file, with `KEY_FILE` secrets read (`SecretFiles`).
     public static func load(envFile: String? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigSource {
         var merged: [String: String] = [:]
@@ -29,7 +29,7 @@ public struct ConfigSource: Sendable {
             used = defaultEnvFile
         }
         for (k, v) in environment { merged[k] = v }
-        return ConfigSource(values: merged, envFile: used)
+        return ConfigSource(values: try SecretFiles.resolve(merged), envFile: used)
     }
 
     public subscript(key: String) -> String? {

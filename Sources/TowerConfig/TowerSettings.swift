@@ -15,6 +15,7 @@
 /// | TOWER_POPULARITY_PERIOD | period popularity counts weighted events over, ending at the newest event | `30d` |
 /// | TOWER_EVENT_RETENTION | how long the event log keeps events (pruned by towerd's sweep); `off` keeps all | `90d` |
 /// | TOWER_LOG_LEVEL | trace, debug, info, notice, warning, error, critical | info |
+/// | TOWER_EVENT_ID_HORIZON | how long a producer's `event_id` is remembered: a repeat within it is skipped | `7d` |
 public struct TowerSettings: Sendable {
     public var databaseURL: String?
     public var readOnlyDatabaseURL: String?
@@ -26,6 +27,11 @@ public struct TowerSettings: Sendable {
     /// Event-log retention in seconds; nil keeps every event.
     public var eventRetentionSeconds: Double?
     public var logLevel: String
+    /// How long a producer's `event_id` is remembered (TOWER_EVENT_ID_HORIZON), in seconds.
+    public var eventIDHorizonSeconds: Double
+
+    /// TOWER_EVENT_ID_HORIZON when not set: a week, well past any producer's retries.
+    public static let defaultEventIDHorizonSeconds: Double = 7 * 86_400
 
     public init(_ source: ConfigSource) throws {
         databaseURL = source["TOWER_DATABASE_URL"]
@@ -38,6 +44,7 @@ public struct TowerSettings: Sendable {
         eventRetentionSeconds = source["TOWER_EVENT_RETENTION"]?.lowercased() == "off"
             ? nil : try source.duration("TOWER_EVENT_RETENTION", default: 90 * 86_400)
         logLevel = source["TOWER_LOG_LEVEL"] ?? "info"
+        eventIDHorizonSeconds = try source.duration("TOWER_EVENT_ID_HORIZON", default: Self.defaultEventIDHorizonSeconds)
     }
 
     /// The read/write database URL, or an error that says how to set it.

@@ -4,6 +4,9 @@ import TowerJSON
 /// One-off HTTP exchanges of the credential providers (STS, instance metadata, container endpoint),
 /// over a fresh libcurl handle. Failures become `CredentialError.providerFailed` naming `provider`.
 struct CredentialHTTP {
+    /// The largest answer read: credentials documents are a few KiB.
+    static let maxResponseBytes = 1 << 20
+
     let provider: String
     var connectTimeout: Double = 2
     var timeout: Double = 5
@@ -13,7 +16,8 @@ struct CredentialHTTP {
     func exchange(_ method: String, _ url: String, headers: [String] = [], body: String = "",
                   signing: CurlSession.Signing? = nil) throws -> (status: Int, body: String) {
         do {
-            let session = try CurlSession(signing: signing, connectTimeout: connectTimeout, caBundle: caBundle)
+            let session = try CurlSession(signing: signing, connectTimeout: connectTimeout, caBundle: caBundle,
+                                          maxResponseBytes: Self.maxResponseBytes)
             let response = try session.post(url: url, headers: headers, body: Array(body.utf8), timeout: timeout,
                                             interruptible: false, method: method)
             return (response.status, String(decoding: response.body, as: UTF8.self))

@@ -29,10 +29,22 @@ final class CurlSession {
     struct Failure: Error {
         let code: CURLcode
         let detail: String
+
+        /// The response body passed `limit` bytes, so the transfer was stopped.
+        static func responseTooLarge(limit: Int) -> Failure {
+            Failure(code: CURLE_FILESIZE_EXCEEDED, detail: """
+                the response is larger than \(limit) bytes, more than any answer of this service: the endpoint is not \
+                the server it should be, or misbehaves; check the endpoint URL
+                """)
+        }
     }
 
     /// Raised from any thread to stop an interruptible request in flight.
     let interrupt: InterruptFlag
+
+    /// The default bound on a response body: a ReceiveMessage answer of ten 1 MiB messages (SQS's largest),
+    /// JSON-escaped at worst six-fold, with their attributes. A longer answer fails with `Failure.responseTooLarge`.
+    static let defaultMaxResponseBytes = 64 << 20
 
     private let handle: UnsafeMutableRawPointer
     private let collector: Collector
@@ -47,14 +59,16 @@ final class CurlSession {
     ///   - signing: nil for unsigned requests (instance metadata, container credentials, web identity). A session
     ///     signs with one set of credentials for its life: libcurl keeps a kept-alive connection's login.
     ///   - interrupt: the flag that stops interruptible requests (shared by a client's successive sessions).
+    ///   - maxResponseBytes: the largest response body read; a longer one stops the transfer with an error.
     /// - Throws: `Failure` when libcurl cannot be initialised or lacks an option (SigV4 needs 7.75+).
-    init(signing: Signing?, connectTimeout: Double, caBundle: String?, interrupt: InterruptFlag = InterruptFlag()) throws(Failure) {
+    init(signing: Signing?, connectTimeout: Double, caBundle: String?, interrupt: InterruptFlag = InterruptFlag(),
+         maxResponseBytes: Int = CurlSession.defaultMaxResponseBytes) throws(Failure) {
         guard CurlRuntime.initialised == CURLE_OK, let handle = curl_easy_init() else {
             throw Failure(code: CURLE_FAILED_INIT, detail: "curl_easy_init failed")
         }
         self.handle = handle
         self.interrupt = interrupt
-        collector = Collector(interrupt: interrupt)
+        collector = Collector(interrupt: interrupt, maxBody: maxResponseBytes)
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         emptyBody = .allocate(capacity: 1)
@@ -120,6 +134,7 @@ final class CurlSession {
             guard tower_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, pointer) == CURLE_OK else { return CURLE_FAILED_INIT }
             return curl_easy_perform(handle)
         }
+        if collector.overflowed { throw Failure.responseTooLarge(limit: collector.maxBody) }
         try check(code)
         var status = 0
         try check(tower_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
@@ -208,12 +223,19 @@ private final class Collector {
     var queryError: String?
     var errorType: String?
     var interruptible = false
+    /// Set when the body passed `maxBody` bytes (the transfer was stopped).
+    var overflowed = false
     let interrupt: InterruptFlag
+    let maxBody: Int
 
-    init(interrupt: InterruptFlag) { self.interrupt = interrupt }
+    init(interrupt: InterruptFlag, maxBody: Int) {
+        self.interrupt = interrupt
+        self.maxBody = maxBody
+    }
 
     func reset(interruptible: Bool) {
         body.removeAll(keepingCapacity: true)
+        overflowed = false
         queryError = nil
         errorType = nil
         self.interruptible = interruptible
@@ -223,6 +245,10 @@ private final class Collector {
         guard let data, let context else { return 0 }
         let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
+        guard collector.body.count + length <= collector.maxBody else {
+            collector.overflowed = true
+            return 0 // libcurl stops the transfer (CURLE_WRITE_ERROR)
+        }
         collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
         return length
     }

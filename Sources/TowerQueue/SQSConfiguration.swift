@@ -13,8 +13,10 @@ import TowerConfig
 /// | AWS_MAX_ATTEMPTS | attempts per request, first included | 4 |
 /// | TOWER_SQS_CONNECT_TIMEOUT | connect timeout | 3s |
 /// | TOWER_SQS_REQUEST_TIMEOUT | total timeout per request, added to a receive's wait time | 10s |
+/// | TOWER_ALLOW_INSECURE_QUEUE | `1`: allow an `http://` endpoint on another host (it sends the session token and messages in clear text) | refused |
 ///
-/// HTTPS certificates and host names are always verified.
+/// HTTPS certificates and host names are always verified. `http://` is accepted for loopback endpoints only
+/// (localhost, 127.0.0.0/8, ::1: a local SQS-compatible server), unless TOWER_ALLOW_INSECURE_QUEUE=1.
 public struct SQSConfiguration: Sendable {
     public var region: String
     /// Base URL requests are POSTed to (no trailing slash).
@@ -32,20 +34,28 @@ public struct SQSConfiguration: Sendable {
     /// With fixed credentials. - Throws: `ConfigError.invalid` for a malformed region or endpoint.
     public init(region: String, endpoint: String? = nil, credentials: AWSCredentials,
                 connectTimeout: Double = 3, requestTimeout: Double = 10,
-                retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil) throws {
+                retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil, allowInsecureHTTP: Bool = false) throws {
         try self.init(region: region, endpoint: endpoint, credentials: CredentialSource(credentials), connectTimeout: connectTimeout,
-                      requestTimeout: requestTimeout, retry: retry, caBundle: caBundle)
+                      requestTimeout: requestTimeout, retry: retry, caBundle: caBundle, allowInsecureHTTP: allowInsecureHTTP)
     }
 
-    /// - Throws: `ConfigError.invalid` for a malformed region or endpoint.
+    /// - Parameter allowInsecureHTTP: accept an `http://` endpoint on a host other than loopback (TOWER_ALLOW_INSECURE_QUEUE).
+    /// - Throws: `ConfigError.invalid` for a malformed region or endpoint, or a non-loopback `http://` endpoint.
     public init(region: String, endpoint: String? = nil, credentials: CredentialSource,
                 connectTimeout: Double = 3, requestTimeout: Double = 10,
-                retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil) throws {
+                retry: SQSRetryPolicy = SQSRetryPolicy(), caBundle: String? = nil, allowInsecureHTTP: Bool = false) throws {
         guard !region.isEmpty, region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
             throw ConfigError.invalid(key: "AWS_REGION", value: region, expected: "a region name such as us-east-1")
         }
         let base = endpoint ?? Self.defaultEndpoint(region: region)
         try Self.validateURL(base, key: "AWS_ENDPOINT_URL_SQS", example: "https://sqs.\(region).amazonaws.com")
+        if !allowInsecureHTTP, let parts = URLComponents(string: base), parts.scheme?.lowercased() == "http",
+           !Self.isLoopback(host: parts.host ?? "") {
+            throw ConfigError.invalid(key: "AWS_ENDPOINT_URL_SQS", value: base, expected: """
+                an https:// URL: over http:// to another host the session token and the events travel in clear text \
+                (http:// is accepted for localhost and 127.0.0.1; set TOWER_ALLOW_INSECURE_QUEUE=1 to allow it anyway, on a trusted network)
+                """)
+        }
         self.region = region
         self.endpoint = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.credentials = credentials
@@ -68,7 +78,19 @@ public struct SQSConfiguration: Sendable {
                       connectTimeout: source.duration("TOWER_SQS_CONNECT_TIMEOUT", default: 3),
                       requestTimeout: source.duration("TOWER_SQS_REQUEST_TIMEOUT", default: 10),
                       retry: SQSRetryPolicy(maxAttempts: source.int("AWS_MAX_ATTEMPTS", default: 4)),
-                      caBundle: source["AWS_CA_BUNDLE"])
+                      caBundle: source["AWS_CA_BUNDLE"],
+                      allowInsecureHTTP: source["TOWER_ALLOW_INSECURE_QUEUE"] == "1")
+    }
+
+    /// True for `localhost` and loopback addresses (127.0.0.0/8, ::1), where http:// never leaves the machine.
+    static func isLoopback(host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, h, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, h, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
     }
 
     /// AWS's regional SQS endpoint.

@@ -1,20 +1,25 @@
 import Foundation
 import Postgres
+import TowerConfig
 
-/// An event to record, keyed by the id of the queue message that carried it.
+/// An event to record, keyed by the id of the queue message that carried it (and by the producer's
+/// `event_id` when it has one).
 public struct IncomingEvent: Sendable, Equatable {
     public var messageID: String
     public var customerID: Int64
     public var productID: Int64
     public var eventName: String
     public var occurredAt: Date
+    /// The producer's `event_id` (validated: `ProducerEventID`), nil when the body had none.
+    public var eventID: String?
 
-    public init(messageID: String, customerID: Int64, productID: Int64, eventName: String, occurredAt: Date) {
+    public init(messageID: String, customerID: Int64, productID: Int64, eventName: String, occurredAt: Date, eventID: String? = nil) {
         self.messageID = messageID
         self.customerID = customerID
         self.productID = productID
         self.eventName = eventName
         self.occurredAt = occurredAt
+        self.eventID = eventID
     }
 }
 
@@ -22,7 +27,8 @@ public struct IncomingEvent: Sendable, Equatable {
 public enum EventOutcome: Sendable, Equatable {
     /// Recorded, and the customer's vector recomputed.
     case applied
-    /// Already applied earlier (a redelivery): nothing changed.
+    /// Already applied earlier — a redelivery, or a producer's retry whose `event_id` was recorded within the
+    /// horizon (also within the same batch: the first of its copies is applied): nothing changed.
     case duplicate
     /// The product has no row or no vector yet: nothing recorded (the caller retries or dead-letters it).
     case productWithoutVector
@@ -51,7 +57,8 @@ public struct BatchResult: Sendable, Equatable {
 /// Order inside the transaction: lock the batch's customers (the locks of `UserVectorRepository.lock`, so concurrent
 /// batches never deadlock and one customer's updates never interleave) → record the new
 /// messages in `processed_messages`, `events` and `interactions` (messages already in `processed_messages`
-/// or `events` are skipped: exactly-once on redelivery) → load each affected customer's recent history with
+/// or `events` are skipped: exactly-once on redelivery; so are events whose producer `event_id` is in
+/// `producer_event_ids` and younger than the horizon: exactly-once on a producer's retry) → load each affected customer's recent history with
 /// product vectors → `encode` (the user tower, batched) → upsert the vectors and prune interactions older
 /// than the window. The caller deletes the messages from the queue only after this returns.
 public final class InteractionRepository {
@@ -69,8 +76,8 @@ public final class InteractionRepository {
             WITH locked AS (
                 SELECT count(pg_advisory_xact_lock(c)) AS n FROM unnest($8::bigint[]) AS c
             ), input AS (
-                SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])
-                    AS t(message_id, customer_id, product_id, event_name, occurred_at)
+                SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $9::text[])
+                    AS t(message_id, customer_id, product_id, event_name, occurred_at, producer_event_id)
             ), ready AS (
                 SELECT i.* FROM input i, locked
                 WHERE locked.n >= 0
@@ -80,10 +87,23 @@ public final class InteractionRepository {
                 SELECT message_id, $7::timestamptz FROM ready
                 ON CONFLICT (message_id) DO NOTHING
                 RETURNING message_id
+            ), claimed AS (
+                -- One claim per producer event id (its earliest copy in the batch), in id order so concurrent
+                -- batches never deadlock; a claim older than the horizon ($10) is taken over. The unique key
+                -- makes a concurrent daemon's claim of the same id wait for this one and then lose.
+                INSERT INTO producer_event_ids (event_id, message_id, seen_at)
+                SELECT DISTINCT ON (r.producer_event_id) r.producer_event_id, r.message_id, $7::timestamptz
+                FROM ready r JOIN fresh f ON f.message_id = r.message_id
+                WHERE r.producer_event_id IS NOT NULL
+                ORDER BY r.producer_event_id, r.occurred_at, r.message_id
+                ON CONFLICT (event_id) DO UPDATE SET message_id = EXCLUDED.message_id, seen_at = EXCLUDED.seen_at
+                    WHERE producer_event_ids.seen_at < $10::timestamptz
+                RETURNING message_id
             ), logged AS (
                 INSERT INTO events (customer_id, product_id, event_name, occurred_at, message_id)
                 SELECT r.customer_id, r.product_id, r.event_name, r.occurred_at, r.message_id
                 FROM ready r JOIN fresh f ON f.message_id = r.message_id
+                WHERE r.producer_event_id IS NULL OR r.message_id IN (SELECT message_id FROM claimed)
                 ORDER BY r.occurred_at, r.message_id
                 ON CONFLICT (message_id) WHERE message_id IS NOT NULL DO NOTHING
                 RETURNING event_id, customer_id, product_id, event_name, occurred_at, message_id
@@ -105,6 +125,10 @@ public final class InteractionRepository {
             DELETE FROM processed_messages WHERE message_id = ANY (ARRAY(
                 SELECT message_id FROM processed_messages WHERE processed_at < $1::timestamptz LIMIT $2::int))
             """)
+        connection.prepare("ir_forget_event_ids", """
+            DELETE FROM producer_event_ids WHERE event_id = ANY (ARRAY(
+                SELECT event_id FROM producer_event_ids WHERE seen_at < $1::timestamptz LIMIT $2::int))
+            """)
     }
 
     /// Applies `events` in one transaction (see the type's documentation) and returns what happened.
@@ -115,11 +139,14 @@ public final class InteractionRepository {
     ///   - now: the reference time: event ages, `updated_at`, `processed_at`.
     ///   - window: seconds of history kept and read (TOWER_WINDOW).
     ///   - modelVersion: stored beside each vector.
+    ///   - eventIDHorizon: seconds a producer `event_id` is remembered (TOWER_EVENT_ID_HORIZON): an event whose id
+    ///     was recorded less than this before `now` is a duplicate.
     ///   - encode: the user tower: one history per customer (most recent first, 1…20 items) → one vector each.
     /// - Throws: `PostgresError` (the transaction is rolled back; re-running the batch is safe; a data error —
     ///   SQLSTATE class 22/23 — is the events' own), `UserVectorWriteError` when the encoder's output is unfit to
     ///   store or refused (Tower's fault, not the events'), or what `encode` throws.
     public func apply(_ events: [IncomingEvent], now: Date, window: TimeInterval, modelVersion: String,
+                      eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds,
                       encode: ([[HistoryItem]]) throws -> [[Float]]) throws -> BatchResult {
         precondition(Set(events.map(\.messageID)).count == events.count, "message ids must be unique within a batch")
         guard !events.isEmpty else { return BatchResult() }
@@ -134,6 +161,7 @@ public final class InteractionRepository {
                     PostgresArray(events.map(\.messageID)), PostgresArray(events.map(\.customerID)),
                     PostgresArray(events.map(\.productID)), PostgresArray(events.map(\.eventName)),
                     PostgresArray(events.map(\.occurredAt)), windowStart, now, PostgresArray(customers),
+                    PostgresArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
                 ]),
                 vectors.historiesStatement(of: customers, now: now, windowStart: windowStart),
             ])
@@ -179,5 +207,11 @@ public final class InteractionRepository {
     /// message, so no redelivery can still need them). Returns the number deleted.
     public func forgetProcessedMessages(before cutoff: Date, limit: Int = 10_000) throws -> Int {
         try connection.query(prepared: "ir_forget_messages", [cutoff, limit]).affectedRows
+    }
+
+    /// Deletes up to `limit` `producer_event_ids` rows recorded before `cutoff` (now minus TOWER_EVENT_ID_HORIZON:
+    /// past the horizon an id no longer deduplicates). Returns the number deleted.
+    public func forgetEventIDs(before cutoff: Date, limit: Int = 10_000) throws -> Int {
+        try connection.query(prepared: "ir_forget_event_ids", [cutoff, limit]).affectedRows
     }
 }

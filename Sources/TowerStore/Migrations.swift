@@ -113,5 +113,16 @@ public enum Migrations {
         );
         CREATE INDEX rerank_parameters_published ON rerank_parameters (published_at DESC, version);
         """),
+        Migration(version: 3, name: "producer event ids", sql: """
+        -- Producers' `event_id`s already recorded (ProducerEventID): an event whose id is here and younger than
+        -- TOWER_EVENT_ID_HORIZON is a producer's retry and is skipped. `message_id`: the queue message that
+        -- carried it first (NULL for `tower events import`). Rows older than the horizon are pruned by the sweep.
+        CREATE TABLE producer_event_ids (
+            event_id    text PRIMARY KEY,
+            message_id  text,
+            seen_at     timestamptz NOT NULL
+        );
+        CREATE INDEX producer_event_ids_time ON producer_event_ids (seen_at);
+        """),
     ]
 }

@@ -33,8 +33,14 @@ public struct Migrator {
         return try connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].decode(0, as: Int.self)
     }
 
+    /// The tables the ranking library and `tower serve` read: the only ones the read-only role may SELECT.
+    /// Not the event log (`events`), applied message ids, producer event ids or `schema_migrations`.
+    public static let readOnlyTables = ["products", "user_vectors", "interactions", "product_neighbors", "product_trending",
+                                        "rerank_parameters"]
+
     /// Applies pending migrations; returns the versions applied (empty when up to date).
-    /// `readOnlyRole`, when it exists, gets SELECT on every table (the ranking library's role).
+    /// `readOnlyRole`, when it exists, gets SELECT on `readOnlyTables` and nothing else (the ranking library's role):
+    /// every run revokes what it had before, so older, broader grants are narrowed too.
     @discardableResult
     public func migrate(readOnlyRole: String? = "tower_ro") throws -> [Int] {
         try connection.transaction {
@@ -68,12 +74,12 @@ public struct Migrator {
     private func grantReadOnly(to role: String) throws {
         let exists = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", [role])[0].decode(0, as: Bool.self)
         guard exists else { return }
-        // Identifiers cannot be parameters: format(%I) quotes the role name safely.
+        // Identifiers cannot be parameters: format(%I) and quote_ident quote the role and table names safely.
         let grants = try connection.query("""
             SELECT format('GRANT USAGE ON SCHEMA public TO %I', $1::text),
-                   format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', $1::text)
-            """, [role])[0]
-        try connection.execute(try grants.decode(0, as: String.self))
-        try connection.execute(try grants.decode(1, as: String.self))
+                   format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I', $1::text),
+                   format('GRANT SELECT ON %s TO %I', (SELECT string_agg(quote_ident(t), ', ') FROM unnest($2::text[]) AS t), $1::text)
+            """, [role, PostgresArray(Self.readOnlyTables)])[0]
+        for column in 0..<3 { try connection.execute(try grants.decode(column, as: String.self)) }
     }
 }

@@ -44,7 +44,7 @@ public final class DaemonMetrics: Sendable {
     public init(registry: MetricsRegistry = MetricsRegistry()) {
         self.registry = registry
         applied = registry.counter("tower_events_applied_total", help: "Events recorded and folded into the user's vector.")
-        duplicates = registry.counter("tower_events_duplicate_total", help: "Redelivered messages skipped because they were already applied.")
+        duplicates = registry.counter("tower_events_duplicate_total", help: "Redelivered messages and producer retries (a repeated event_id) skipped because they were already applied.")
         deferred = registry.counter("tower_events_deferred_total", help: "Events postponed because their product has no vector yet.")
         rejected = registry.counter("tower_events_rejected_total", help: "Messages dead-lettered, by reason.", labels: ["reason"])
         queueLag = registry.histogram("tower_queue_lag_seconds", help: "Time from SentTimestamp to receive, per message.",

@@ -1,5 +1,6 @@
 import Foundation
 import TowerConfig
+import TowerStore
 
 /// One valid interaction event, decoded from a queue message body.
 public struct EventMessage: Sendable, Equatable {
@@ -8,12 +9,15 @@ public struct EventMessage: Sendable, Equatable {
     public var eventName: String
     /// `occurred_at` from the body, else the message's SentTimestamp.
     public var occurredAt: Date
+    /// The producer's `event_id` (see `ProducerEventID`), nil when the body has none.
+    public var eventID: String?
 
-    public init(customerID: Int64, productID: Int64, eventName: String, occurredAt: Date) {
+    public init(customerID: Int64, productID: Int64, eventName: String, occurredAt: Date, eventID: String? = nil) {
         self.customerID = customerID
         self.productID = productID
         self.eventName = eventName
         self.occurredAt = occurredAt
+        self.eventID = eventID
     }
 }
 
@@ -41,6 +45,8 @@ public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible
     case productWithoutVector(productID: Int64, receives: Int)
     /// The database refused the event's data (SQLSTATE class 22 or 23) while its batch-mates were applied.
     case rejectedByDatabase(String)
+    /// `event_id` is a string but not a usable one (`ProducerEventID.problem`).
+    case badEventID(String)
 
     public var code: String {
         switch self {
@@ -54,12 +60,14 @@ public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible
         case .badOccurredAt: return "bad_occurred_at"
         case .productWithoutVector: return "product_without_vector"
         case .rejectedByDatabase: return "rejected_by_database"
+        case .badEventID: return "bad_event_id"
         }
     }
 
     /// Every code, for documentation and for pre-registering metric labels.
     public static let allCodes = ["unreadable_message", "too_large", "malformed_json", "missing_field", "wrong_type", "unknown_event_type",
-                                  "id_out_of_range", "bad_occurred_at", "product_without_vector", "rejected_by_database"]
+                                  "id_out_of_range", "bad_occurred_at", "product_without_vector", "rejected_by_database",
+                                  "bad_event_id"]
 
     public var description: String {
         switch self {
@@ -83,13 +91,16 @@ public enum RejectionReason: Error, Sendable, Equatable, CustomStringConvertible
             return "product \(product) has no vector after \(receives) receives: import and embed it (`tower catalog import`, `tower catalog embed`), then resend the event"
         case .rejectedByDatabase(let error):
             return "PostgreSQL refused the event: \(error)"
+        case .badEventID(let why):
+            return "event_id \(why): it must be a string of 1 to \(ProducerEventID.maxBytes) bytes without control characters"
         }
     }
 }
 
 /// Decodes and validates message bodies:
 /// `{"customer_id": <int64 or numeric string>, "product_id": <int64 or numeric string>,
-///   "event_name": "<configured type>", "occurred_at": <optional ISO-8601 with zone, or epoch milliseconds>}`.
+///   "event_name": "<configured type>", "occurred_at": <optional ISO-8601 with zone, or epoch milliseconds>,
+///   "event_id": <optional string, the producer's id of the event: `ProducerEventID`>}`.
 /// Unknown fields are ignored. Without `occurred_at` the message's SentTimestamp is the event time.
 public struct EventDecoder: Sendable {
     public var eventTypes: EventTypes
@@ -129,7 +140,8 @@ public struct EventDecoder: Sendable {
         guard occurredAt.timeIntervalSince(now) <= maxFutureSkew else {
             return .failure(.badOccurredAt("is more than \(Int(maxFutureSkew)) s in the future"))
         }
-        return .success(EventMessage(customerID: customer, productID: product, eventName: name, occurredAt: occurredAt))
+        return .success(EventMessage(customerID: customer, productID: product, eventName: name, occurredAt: occurredAt,
+                                     eventID: raw.eventID))
     }
 
     /// A short, single-line account of a JSON parse failure (no body content).
@@ -148,9 +160,11 @@ private struct RawBody: Decodable {
     var productID: Int64?
     var eventName: String?
     var occurredAt: Date?
+    var eventID: String?
 
     enum Keys: String, CodingKey {
         case customerID = "customer_id", productID = "product_id", eventName = "event_name", occurredAt = "occurred_at"
+        case eventID = "event_id"
     }
 
     init(from decoder: Decoder) throws {
@@ -168,6 +182,17 @@ private struct RawBody: Decodable {
             }
         }
         occurredAt = try Self.time(c)
+        eventID = try Self.eventID(c)
+    }
+
+    /// `event_id`: an optional string that `ProducerEventID` accepts.
+    private static func eventID(_ c: KeyedDecodingContainer<Keys>) throws -> String? {
+        if try c.isAbsent(.eventID) { return nil }
+        guard let id = try? c.decode(String.self, forKey: .eventID) else {
+            throw RejectionReason.wrongType(field: "event_id", expected: "a string")
+        }
+        if let problem = ProducerEventID.problem(with: id) { throw RejectionReason.badEventID(problem) }
+        return id
     }
 
     /// An id: a JSON integer or a string of decimal digits, in 1…Int64.max.

@@ -193,7 +193,7 @@ public final class Pipeline {
             switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
             case .success(let e):
                 batch.events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
-                                                  eventName: e.eventName, occurredAt: e.occurredAt))
+                                                  eventName: e.eventName, occurredAt: e.occurredAt, eventID: e.eventID))
             case .failure(let reason):
                 batch.rejected.append((message, reason))
             }
@@ -251,7 +251,8 @@ public final class Pipeline {
                     if stop.isStopping { throw PipelineError.stoppedWhileDatabaseUnavailable }
                     if !stillHidden() { throw PipelineError.visibilityExpired(seconds: configuration.visibilityTimeoutSeconds) }
                 }
-                return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version) { histories in
+                return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version,
+                                            eventIDHorizon: configuration.settings.eventIDHorizonSeconds) { histories in
                     historiesRead()
                     let started = ContinuousClock.now
                     defer { encodeTime += milliseconds(since: started) }

@@ -5,7 +5,7 @@ import TowerStore
 
 /// The periodic sweep, on its own thread and connection so batches never wait for it: deletes the
 /// interactions of customers who went quiet (older than the window; their vectors stay), forgets applied
-/// message ids older than TOWER_PROCESSED_RETENTION, deletes events older than TOWER_EVENT_RETENTION from
+/// message ids older than TOWER_PROCESSED_RETENTION and producer event ids older than TOWER_EVENT_ID_HORIZON, deletes events older than TOWER_EVENT_RETENTION from
 /// the event log, and refreshes product popularity and `product_trending`; every TOWER_NEIGHBORS_INTERVAL it
 /// also recomputes `product_neighbors` (co-visitation over the whole log, slower).
 /// Several daemons may sweep at once: every step is idempotent.
@@ -42,16 +42,22 @@ final class Sweeper: @unchecked Sendable {
         connection = c
         let interactions = InteractionRepository(c)
         let chunk = 10_000
-        var pruned = 0, forgotten = 0
-        while !stop.isStopping {
-            let n = try interactions.pruneExpired(before: now.addingTimeInterval(-configuration.settings.windowSeconds), limit: chunk)
-            pruned += n
-            if n < chunk { break }
+        /// Runs a chunked delete until it deletes less than a chunk (or the daemon stops); returns the total.
+        func drain(_ delete: (Int) throws -> Int) throws -> Int {
+            var total = 0
+            while !stop.isStopping {
+                let n = try delete(chunk)
+                total += n
+                if n < chunk { break }
+            }
+            return total
         }
-        while !stop.isStopping {
-            let n = try interactions.forgetProcessedMessages(before: now.addingTimeInterval(-configuration.processedRetentionSeconds), limit: chunk)
-            forgotten += n
-            if n < chunk { break }
+        let pruned = try drain { try interactions.pruneExpired(before: now.addingTimeInterval(-configuration.settings.windowSeconds), limit: $0) }
+        let forgotten = try drain {
+            try interactions.forgetProcessedMessages(before: now.addingTimeInterval(-configuration.processedRetentionSeconds), limit: $0)
+        }
+        let forgottenEventIDs = try drain {
+            try interactions.forgetEventIDs(before: now.addingTimeInterval(-configuration.settings.eventIDHorizonSeconds), limit: $0)
         }
         let expiredEvents = try configuration.settings.eventRetentionSeconds.map {
             try EventRetentionRepository(c, retentionSeconds: $0).prune(chunk: chunk)
@@ -69,6 +75,7 @@ final class Sweeper: @unchecked Sendable {
             "trending_products": .stringConvertible(trending),
             "neighbor_rows": neighbors.map { .stringConvertible($0) } ?? "skipped",
             "pruned_interactions": .stringConvertible(pruned), "forgotten_message_ids": .stringConvertible(forgotten),
+            "forgotten_event_ids": .stringConvertible(forgottenEventIDs),
             "expired_events": .stringConvertible(expiredEvents),
             "popularity_changed": .stringConvertible(popularity),
             "duration_ms": .stringConvertible(Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)),

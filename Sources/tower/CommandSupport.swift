@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Postgres
+import TowerWorker
 
-/// Runs a command's body. A thrown error is printed as `tower: <description>` on stderr and the process
+/// Runs a command's body. A thrown error is printed as `tower: <description>` (secrets masked) on stderr and the process
 /// exits with status 1 — no stack trace. `ExitCode`, `CleanExit` and `ValidationError` pass through to
 /// swift-argument-parser unchanged.
 func runReportingErrors(_ body: () async throws -> Void) async throws {
@@ -20,9 +21,9 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Writes one line to stderr.
+/// Writes one line to stderr, secrets masked (`Redaction.scrub`: error texts can quote URLs and libpq's messages).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((Redaction.scrub(line) + "\n").utf8))
 }
 
 extension GlobalOptions {

@@ -9,7 +9,8 @@ struct MigrateCommand: AsyncParsableCommand {
         Applies the schema migrations this build knows that the database (TOWER_DATABASE_URL) lacks, in \
         order, each once, and records them in schema_migrations. Safe to run any number of times and from \
         several processes at once (an advisory lock serialises them). Refuses a database whose schema is \
-        newer than this build. Grants SELECT on every table to the read-only role tower_ro when it exists.
+        newer than this build. Grants the read-only role tower_ro, when it exists, SELECT on the tables ranking and \
+        `tower serve` read (not the event log) and revokes anything else it had.
         """)
 
     @OptionGroup var global: GlobalOptions

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TowerConfig
 import TowerQueue
+import TowerStore
 
 /// `tower send`: pushes interaction events to the daemon's queue (TOWER_QUEUE_URL).
 struct SendCommand: AsyncParsableCommand {
@@ -11,7 +12,9 @@ struct SendCommand: AsyncParsableCommand {
         Sends {"customer_id": ID, "product_id": ID, "event_name": NAME, "occurred_at": TIME} to TOWER_QUEUE_URL \
         (signed with credentials from the AWS SDKs' chain: environment, web identity, AWS_PROFILE, ECS, EC2 instance role; at AWS_ENDPOINT_URL_SQS when set), --count times in batches of 10, \
         and prints the message ids. Without --at the body has no occurred_at and the daemon uses the queue's \
-        SentTimestamp. An event name outside TOWER_EVENT_WEIGHTS is sent anyway, with a warning: the daemon \
+        SentTimestamp. --event-id adds the producer's event_id: the daemon applies an event_id once within \
+        TOWER_EVENT_ID_HORIZON, so with --count every copy but the first is a duplicate (a way to see a producer's \
+        retries deduplicated). An event name outside TOWER_EVENT_WEIGHTS is sent anyway, with a warning: the daemon \
         dead-letters it, which is a way to test the dead-letter path.
         """)
 
@@ -29,12 +32,16 @@ struct SendCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Event time: ISO-8601 with a zone (2024-05-01T12:00:00Z) or epoch milliseconds.")
     var at: String?
 
+    @Option(name: .long, help: "The producer's event id (a string of 1 to 128 bytes): repeats of it are applied once.")
+    var eventID: String?
+
     @Option(name: .long, help: "How many copies to send (each a separate message).")
     var count = 1
 
     func validate() throws {
         guard customer >= 1, product >= 1 else { throw ValidationError("--customer and --product must be at least 1") }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        if let eventID, let problem = ProducerEventID.problem(with: eventID) { throw ValidationError("--event-id \(problem)") }
         if let at, Self.occurredAt(at) == nil {
             throw ValidationError("--at \(at) is neither ISO-8601 with a time zone (2024-05-01T12:00:00Z) nor epoch milliseconds")
         }
@@ -65,10 +72,11 @@ struct SendCommand: AsyncParsableCommand {
         }
     }
 
-    /// The JSON body, with `occurred_at` as a string (ISO-8601) or a number (epoch milliseconds).
+    /// The JSON body, with `occurred_at` as a string (ISO-8601) or a number (epoch milliseconds), and `event_id` when given.
     func eventBody() throws -> String {
         var fields: [String: Any] = ["customer_id": customer, "product_id": product, "event_name": event]
         if let at, let value = Self.occurredAt(at) { fields["occurred_at"] = value }
+        if let eventID { fields["event_id"] = eventID }
         let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }

@@ -97,8 +97,9 @@ struct Towerd: ParsableCommand {
 
     private enum Outcome: String { case ok = "ok  ", warning = "warn", failure = "FAIL" }
 
+    /// Prints one check's line, secrets masked (error texts can quote URLs and libpq's messages).
     private static func report(_ outcome: Outcome, _ name: String, _ text: String) {
-        let line = "\(outcome.rawValue) \(name): \(text)\n"
+        let line = "\(outcome.rawValue) \(name): \(Redaction.scrub(text))\n"
         FileHandle(fileDescriptor: outcome == .failure ? STDERR_FILENO : STDOUT_FILENO).write(Data(line.utf8))
     }
 }

@@ -5,6 +5,26 @@ import XCTest
 
 /// Server errors carry their SQLSTATE; connection problems are typed and transient.
 final class ErrorTests: XCTestCase {
+    func testConnectionErrorsNeverQuoteThePassword() throws {
+        let url = try TestEnvironment.require("TOWER_DATABASE_URL")
+        let host = String(url[url.range(of: "@")!.upperBound...])
+        // libpq repeats the malformed part of a URL in its message, which here is the password or a password parameter.
+        let cases = [
+            ("postgresql://tower:s3cr%zzet@\(host)", "s3cr%zzet", "invalid percent-encoded token"),
+            ("postgresql://tower:pa%00ss@\(host)", "pa%00ss", "forbidden value %00"),
+            ("postgresql://tower@\(host)?password=hun%zzter2", "hun%zzter2", "invalid percent-encoded token"),
+            ("postgresql://tower:wrong-Pa55word@\(host)", "wrong-Pa55word", "password authentication failed"),
+            ("host=127.0.0.1 port=1 user=tower password='quoted s3cret' sslmode=bogus", "quoted s3cret", "sslmode"),
+        ]
+        for (bad, secret, expected) in cases {
+            XCTAssertThrowsError(try PostgresConnection(url: bad), bad) {
+                let text = "\($0)"
+                XCTAssertFalse(text.contains(secret), text)
+                XCTAssertTrue(text.contains(expected), text)
+            }
+        }
+    }
+
     func testUniqueViolationAndBadQueriesMapToSQLState() throws {
         let db = try ScratchDatabase("errors")
         defer { db.drop() }

@@ -31,6 +31,30 @@ final class ConfigTests: XCTestCase {
         XCTAssertThrowsError(try EventTypes.parse(""))
     }
 
+    func testSecretsComeFromFilesInTheCredentialsDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tower-cred-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "postgresql://tower:from-a-file@db/tower\n".write(to: dir.appendingPathComponent("database-url"), atomically: true, encoding: .utf8)
+        try "aws-secret".write(to: dir.appendingPathComponent("aws"), atomically: true, encoding: .utf8)
+        let empty = dir.appendingPathComponent("empty.env").path
+        try "".write(toFile: empty, atomically: true, encoding: .utf8)
+        let src = try ConfigSource.load(envFile: empty, environment: [
+            "CREDENTIALS_DIRECTORY": dir.path, "TOWER_DATABASE_URL_FILE": "database-url",
+            "AWS_SECRET_ACCESS_KEY_FILE": dir.appendingPathComponent("aws").path,
+        ])
+        XCTAssertEqual(try TowerSettings(src).requireDatabaseURL(), "postgresql://tower:from-a-file@db/tower", "relative to $CREDENTIALS_DIRECTORY, newline trimmed")
+        XCTAssertEqual(try TowerSettings(src).readOnlyDatabaseURL, "postgresql://tower:from-a-file@db/tower")
+        XCTAssertEqual(src["AWS_SECRET_ACCESS_KEY"], "aws-secret", "an absolute path")
+        XCTAssertThrowsError(try ConfigSource.load(envFile: empty, environment: ["CREDENTIALS_DIRECTORY": dir.path, "TOWER_DATABASE_URL_FILE": "missing"])) {
+            guard case .invalid(let key, _, _) = $0 as? ConfigError else { return XCTFail("\($0)") }
+            XCTAssertEqual(key, "TOWER_DATABASE_URL_FILE")
+        }
+        XCTAssertThrowsError(try ConfigSource.load(envFile: empty, environment: [
+            "CREDENTIALS_DIRECTORY": dir.path, "TOWER_DATABASE_URL_FILE": "database-url", "TOWER_DATABASE_URL": "postgresql://also@db/t",
+        ]), "one way only")
+    }
+
     func testEnvironmentOverridesFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tower-cfg-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -166,6 +166,27 @@ final class ClientBehaviourTests: XCTestCase {
         XCTAssertTrue(retryable)
     }
 
+    func testAnOversizedResponseIsRefusedWithAClearErrorAndNotRetried() throws {
+        let client = try client(attempts: 3)
+        let huge = #"{"Messages":[{"MessageId":"m1","ReceiptHandle":"r1","Body":"\#(String(repeating: "x", count: CurlSession.defaultMaxResponseBytes))"}]}"#
+        server.enqueue(.respond(status: 200, body: huge))
+        let e = thrown { _ = try client.receiveMessages(queueURL: queue, waitTimeSeconds: 0) }
+        guard case .network(_, _, let detail, let retryable) = e else { return XCTFail("expected network, got \(String(describing: e))") }
+        XCTAssertTrue(detail.contains("larger than \(CurlSession.defaultMaxResponseBytes) bytes"), detail)
+        XCTAssertFalse(retryable)
+        XCTAssertEqual(server.requests.count, 1)
+        // The client stays usable, and an answer within the bound is read whole.
+        server.enqueue(.respond(status: 200, body: #"{"Messages":[{"MessageId":"m2","ReceiptHandle":"r2","Body":"\#(String(repeating: "y", count: 1 << 20))"}]}"#))
+        XCTAssertEqual(try client.receiveMessages(queueURL: queue, waitTimeSeconds: 0).first?.body.count, 1 << 20)
+    }
+
+    func testACredentialAnswerIsBoundedToo() throws {
+        server.enqueue(.respond(status: 200, body: String(repeating: "z", count: CredentialHTTP.maxResponseBytes + 1)))
+        XCTAssertThrowsError(try CredentialHTTP(provider: "container credentials").exchange("GET", server.url + "/creds")) {
+            XCTAssertTrue("\($0)".contains("larger than \(CredentialHTTP.maxResponseBytes) bytes"), "\($0)")
+        }
+    }
+
     func testInterruptStopsALongPollPromptlyAndTheClientStaysUsable() throws {
         let client = try client()
         server.enqueue(.delayed(seconds: 20, status: 200, body: "{}"))

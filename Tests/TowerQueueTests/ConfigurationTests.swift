@@ -59,6 +59,25 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try SQSConfiguration.requireQueueURL(ConfigSource(values: ["TOWER_QUEUE_URL": "http://h:1/0/q"])), "http://h:1/0/q")
     }
 
+    func testPlainHTTPIsRefusedForRemoteEndpointsUnlessAllowed() throws {
+        for local in ["http://127.0.0.1:45660", "http://localhost:4566/", "http://[::1]:4566", "http://127.8.9.10", "https://sqs.example.com"] {
+            var values = base
+            values["AWS_ENDPOINT_URL_SQS"] = local
+            XCTAssertNoThrow(try configuration(values), local)
+        }
+        for remote in ["http://sqs.example.com", "http://10.0.0.5:4566", "http://[2001:db8::1]:4566", "http://128.0.0.1", "http://localhost.example.com"] {
+            var values = base
+            values["AWS_ENDPOINT_URL_SQS"] = remote
+            XCTAssertThrowsError(try configuration(values), remote) {
+                guard case .invalid(let key, _, let expected) = $0 as? ConfigError else { return XCTFail("\($0)") }
+                XCTAssertEqual(key, "AWS_ENDPOINT_URL_SQS")
+                XCTAssertTrue(expected.contains("TOWER_ALLOW_INSECURE_QUEUE=1"), expected)
+            }
+            values["TOWER_ALLOW_INSECURE_QUEUE"] = "1"
+            XCTAssertEqual(try configuration(values).endpoint, remote, "explicitly allowed")
+        }
+    }
+
     func testSecretsStayOutOfDescriptions() throws {
         let credentials = AWSCredentials(accessKeyID: "AKID", secretAccessKey: "very-secret", sessionToken: "session-tok")
         XCTAssertFalse("\(credentials)".contains("very-secret"))

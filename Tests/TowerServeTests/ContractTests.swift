@@ -20,18 +20,12 @@ final class ContractTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             return XCTFail("no venv at \(python.path): run `bash deploy/local.sh up`")
         }
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [TestEnvironment.packageRoot.appendingPathComponent("Tests/TowerServeTests/contract.py").path,
-                             "--base", "http://127.0.0.1:\(f.port)", "--key", "contract-key",
-                             "--spec", TestEnvironment.packageRoot.appendingPathComponent("docs/openapi.yaml").path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let (status, text) = try runCapturingOutput(python, [
+            TestEnvironment.packageRoot.appendingPathComponent("Tests/TowerServeTests/contract.py").path,
+            "--base", "http://127.0.0.1:\(f.port)", "--key", "contract-key",
+            "--spec", TestEnvironment.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
+        ])
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("ok: algoliasearch recommended-for-you"), text)
     }
 }

@@ -62,6 +62,28 @@ final class EventImportTests: StoreTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM events WHERE event_id > (SELECT max(event_id) FROM events WHERE product_id = 6)"), 1)
     }
 
+    func testLinesWithAnEventIDAlreadyRecordedAreSkipped() throws {
+        let now = Date()
+        func withID(_ customer: Int64, _ product: Int64, _ id: String) -> String {
+            #"{"customer_id": \#(customer), "product_id": \#(product), "event_name": "product_viewed", "occurred_at": "\#(iso(now))", "event_id": "\#(id)"}"#
+        }
+        // The daemon applied "q-1" from the queue earlier.
+        try connection.execute("INSERT INTO producer_event_ids (event_id, message_id, seen_at) VALUES ('q-1', 'msg-1', now())")
+        let file = try temporaryFile("ids.jsonl", [
+            withID(1, 1, "a"), line(1, 2, "product_viewed", now), withID(1, 3, "a"), withID(2, 4, "q-1"), withID(2, 5, "b"),
+            #"{"customer_id": 3, "product_id": 6, "event_name": "product_viewed", "occurred_at": 1714564800000, "event_id": 7}"#,
+        ].joined(separator: "\n"))
+        let first = try EventImporter(connection, settings: settings).importFile(path: file)
+        XCTAssertEqual(first.lines.rejections.map(\.line), [6])
+        XCTAssertEqual(first.lines.rejections.first?.reason, "\"event_id\" must be a string, got a number")
+        XCTAssertEqual(first.counts, .init(appended: 3, interactions: 3, duplicates: 2), "the repeated a and the daemon's q-1 are skipped")
+        XCTAssertEqual(try connection.query("SELECT array_agg(product_id ORDER BY event_id) FROM events")[0].decode(0, as: [Int64].self), [1, 2, 5])
+        // Imported again, only the line without an event_id is appended again.
+        let again = try EventImporter(connection, settings: settings).importFile(path: file)
+        XCTAssertEqual(again.counts, .init(appended: 1, interactions: 1, duplicates: 4))
+        XCTAssertEqual(try count("SELECT count(*) FROM producer_event_ids"), 3)
+    }
+
     func testGzipInput() throws {
         let lines = (0..<1_000).map { line(Int64($0 % 17), Int64($0), "product_clicked", "\(1_600_000_000_000 + $0)") }
         let gz = try gzipped(try temporaryFile("events.jsonl", lines.joined(separator: "\n") + "\n"))

@@ -25,9 +25,9 @@ final class InteractionRepositoryTests: StoreTestCase {
     }
 
     private func event(_ message: String, customer: Int64, product: Int64, _ name: String = "product_viewed",
-                       ago: TimeInterval = 60) -> IncomingEvent {
+                       ago: TimeInterval = 60, eventID: String? = nil) -> IncomingEvent {
         IncomingEvent(messageID: message, customerID: customer, productID: product, eventName: name,
-                      occurredAt: now.addingTimeInterval(-ago))
+                      occurredAt: now.addingTimeInterval(-ago), eventID: eventID)
     }
 
     /// A deterministic stand-in for the user tower that records what it was given.
@@ -45,9 +45,11 @@ final class InteractionRepositoryTests: StoreTestCase {
         }
     }
 
+    private let horizon: TimeInterval = 7 * 86_400
+
     private func apply(_ events: [IncomingEvent], at time: Date? = nil, encoder: RecordingEncoder = RecordingEncoder()) throws -> BatchResult {
         try InteractionRepository(connection).apply(events, now: time ?? now, window: window, modelVersion: "test-v1",
-                                                    encode: encoder.encode)
+                                                    eventIDHorizon: horizon, encode: encoder.encode)
     }
 
 
@@ -92,6 +94,71 @@ final class InteractionRepositoryTests: StoreTestCase {
         let onlyDuplicates = try apply([event("m1", customer: 10, product: 1)], at: later, encoder: encoder)
         XCTAssertEqual(onlyDuplicates.count(.duplicate), 1)
         XCTAssertEqual(encoder.calls.count, 1, "no encoder call when nothing new was recorded")
+    }
+
+    func testAProducersRetryWithTheSameEventIDIsAppliedOnceWithinTheHorizon() throws {
+        XCTAssertEqual(try apply([event("m1", customer: 10, product: 1, eventID: "order-7")]).outcomes, ["m1": .applied])
+        // The producer did not see the first send succeed and sent the event again: a new message, the same event_id.
+        let encoder = RecordingEncoder()
+        let retry = try apply([event("m2", customer: 10, product: 1, eventID: "order-7"), event("m3", customer: 11, product: 2, eventID: "order-8")],
+                              at: now.addingTimeInterval(3_600), encoder: encoder)
+        XCTAssertEqual(retry.outcomes, ["m2": .duplicate, "m3": .applied])
+        XCTAssertEqual(retry.updatedCustomers, [11], "the retry's customer is not recomputed")
+        XCTAssertEqual(try count("SELECT count(*) FROM events WHERE customer_id = 10"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 10"), 1)
+        // Events without an event_id are deduplicated by message id only, as before.
+        XCTAssertEqual(try apply([event("m4", customer: 10, product: 1), event("m5", customer: 10, product: 1)]).count(.applied), 2)
+        // Past the horizon the id no longer deduplicates, even before the sweep forgot it.
+        let late = try apply([event("m6", customer: 10, product: 1, ago: 60, eventID: "order-7")], at: now.addingTimeInterval(horizon + 1))
+        XCTAssertEqual(late.outcomes, ["m6": .applied])
+        XCTAssertEqual(try connection.query("SELECT message_id FROM producer_event_ids WHERE event_id = 'order-7'")[0].decode(0, as: String.self), "m6")
+    }
+
+    func testCopiesOfOneEventIDInOneBatchApplyTheEarliestOnly() throws {
+        let result = try apply([
+            event("late", customer: 10, product: 2, ago: 10, eventID: "e1"), event("early", customer: 10, product: 1, ago: 20, eventID: "e1"),
+            event("other", customer: 12, product: 3, eventID: "e2"),
+        ])
+        XCTAssertEqual(result.outcomes, ["late": .duplicate, "early": .applied, "other": .applied])
+        XCTAssertEqual(try count("SELECT count(*) FROM events WHERE customer_id = 10 AND product_id = 1"), 1)
+        XCTAssertEqual(try count("SELECT count(*) FROM events"), 2)
+    }
+
+    func testAnEventDeferredForItsProductDoesNotClaimItsEventID() throws {
+        XCTAssertEqual(try apply([event("m1", customer: 10, product: 6, eventID: "e1")]).outcomes, ["m1": .productWithoutVector])
+        XCTAssertEqual(try count("SELECT count(*) FROM producer_event_ids"), 0)
+        XCTAssertEqual(try apply([event("m1", customer: 10, product: 1, eventID: "e1")]).outcomes, ["m1": .applied])
+    }
+
+    func testTheSweepForgetsEventIDsPastTheHorizonOnly() throws {
+        _ = try apply([event("m1", customer: 10, product: 1, eventID: "old")])
+        _ = try apply([event("m2", customer: 10, product: 1, eventID: "new")], at: now.addingTimeInterval(86_400))
+        let repo = InteractionRepository(connection)
+        XCTAssertEqual(try repo.forgetEventIDs(before: now.addingTimeInterval(1)), 1)
+        XCTAssertEqual(try connection.query("SELECT event_id FROM producer_event_ids")[0].decode(0, as: String.self), "new")
+        XCTAssertEqual(try repo.forgetEventIDs(before: now.addingTimeInterval(1)), 0)
+    }
+
+    func testDaemonsRacingOnOneEventIDApplyItOnce() throws {
+        let (url, now, window, horizon) = (db.url, now, window, horizon)
+        let encoder: @Sendable ([[HistoryItem]]) -> [[Float]] = { $0.map { _ in [Float](repeating: 0.5, count: 384) } }
+        // Four "daemons", each receiving its own copy (its own message) of the same 30 events, in its own order.
+        let errors = Self.concurrently(4, url: url) { daemon, c, repo in
+            for i in 0..<30 {
+                let k = daemon % 2 == 0 ? i : 29 - i
+                // Odd events name a different customer in each copy: only the event id's unique key serialises them.
+                let copy = IncomingEvent(messageID: "d\(daemon)-\(k)", customerID: k % 2 == 0 ? 10 : Int64(20 + daemon), productID: Int64(1 + k % 5),
+                                         eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-k)), eventID: "event-\(k)")
+                _ = try c.withRetry { _ in
+                    try repo.apply([copy], now: now, window: window, modelVersion: "t", eventIDHorizon: horizon, encode: encoder)
+                }
+            }
+        }
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
+        XCTAssertEqual(try count("SELECT count(*) FROM events"), 30)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 30)
+        XCTAssertEqual(try count("SELECT count(*) FROM producer_event_ids"), 30)
+        XCTAssertEqual(try count("SELECT count(*) FROM processed_messages"), 120, "every copy is settled")
     }
 
     func testAMessageAlreadyInTheEventLogIsADuplicateEvenAfterProcessedMessagesWerePruned() throws {
@@ -160,29 +227,37 @@ final class InteractionRepositoryTests: StoreTestCase {
             histories.map { items in items.reduce(into: [Float](repeating: 0, count: 384)) { v, item in
                 for i in 0..<384 { v[i] += item.productVector[i] } } }
         }
-        let errors = ErrorLog()
-        DispatchQueue.concurrentPerform(iterations: 4) { worker in
-            do {
-                let c = try PostgresConnection(url: url)
-                let repo = InteractionRepository(c)
-                for i in 0..<20 {
-                    let mine = IncomingEvent(messageID: "w\(worker)-\(i)", customerID: 10, productID: Int64(1 + (worker + i) % 5),
-                                             eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-1000 + worker * 100 + i)))
-                    let other = IncomingEvent(messageID: "x\(worker)-\(i)", customerID: Int64(20 + worker), productID: 1,
-                                              eventName: "product_viewed", occurredAt: now)
-                    _ = try c.withRetry { _ in
-                        try repo.apply([mine, other], now: now, window: window, modelVersion: "t", encode: encoder)
-                    }
+        let errors = Self.concurrently(4, url: url) { worker, c, repo in
+            for i in 0..<20 {
+                let mine = IncomingEvent(messageID: "w\(worker)-\(i)", customerID: 10, productID: Int64(1 + (worker + i) % 5),
+                                         eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-1000 + worker * 100 + i)))
+                let other = IncomingEvent(messageID: "x\(worker)-\(i)", customerID: Int64(20 + worker), productID: 1,
+                                          eventName: "product_viewed", occurredAt: now)
+                _ = try c.withRetry { _ in
+                    try repo.apply([mine, other], now: now, window: window, modelVersion: "t", encode: encoder)
                 }
-            } catch { errors.append(error) }
+            }
         }
-        XCTAssertTrue(errors.all.isEmpty, "\(errors.all)")
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
         XCTAssertEqual(try count("SELECT count(*) FROM interactions WHERE customer_id = 10"), 80)
         let stored = try XCTUnwrap(try UserVectorRepository(connection).vector(of: 10))
         let recomputed = encoder([try XCTUnwrap(try UserVectorRepository(connection)
             .histories(of: [10], now: now, windowStart: now.addingTimeInterval(-window))[10])])[0]
         let difference = zip(stored.embedding, recomputed).map { abs($0 - $1) }.max() ?? 0
         XCTAssertEqual(difference, 0, "the stored vector misses interactions of a concurrent batch")
+    }
+
+    /// Runs `body` on `workers` threads at once, each with its own connection and repository; returns what they threw.
+    private static func concurrently(_ workers: Int, url: String,
+                                     _ body: @Sendable (Int, PostgresConnection, InteractionRepository) throws -> Void) -> [Error] {
+        let errors = ErrorLog()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            do {
+                let c = try PostgresConnection(url: url)
+                try body(worker, c, InteractionRepository(c))
+            } catch { errors.append(error) }
+        }
+        return errors.all
     }
 }
 

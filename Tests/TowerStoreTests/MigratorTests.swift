@@ -22,6 +22,25 @@ final class MigratorTests: XCTestCase {
         }
     }
 
+    func testTheReadOnlyRoleReadsOnlyWhatRankingReadsEvenAfterABroaderGrant() throws {
+        let db = try ScratchDatabase("rogrants")
+        defer { db.drop() }
+        let c = try db.connect()
+        try Migrator(c).migrate()
+        // An older build granted SELECT on every table; migrating again narrows it.
+        try c.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO tower_ro")
+        try Migrator(c).migrate()
+        let ro = try PostgresConnection(url: db.readOnlyURL)
+        for table in Migrator.readOnlyTables {
+            XCTAssertEqual(try ro.query("SELECT count(*) FROM \(table)")[0].decode(0, as: Int.self), 0, table)
+        }
+        for table in ["events", "processed_messages", "producer_event_ids", "schema_migrations"] {
+            XCTAssertThrowsError(try ro.query("SELECT count(*) FROM \(table)"), table) {
+                XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\(table): \($0)")
+            }
+        }
+    }
+
     func testRefusesNewerSchema() throws {
         let db = try ScratchDatabase("newer")
         defer { db.drop() }

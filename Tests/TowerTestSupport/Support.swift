@@ -76,3 +76,20 @@ public final class ScratchDatabase: @unchecked Sendable {
         _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }
+
+/// Runs a command to completion (with exactly `environment`, when given) and returns its exit status with
+/// stdout and stderr together.
+public func runCapturingOutput(_ executable: URL, _ arguments: [String],
+                               environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}

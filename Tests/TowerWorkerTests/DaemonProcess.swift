@@ -8,16 +8,16 @@ final class DaemonProcess: @unchecked Sendable {
     private var lines: [[String: Any]] = []
     private var partial = Data()
 
-    /// The built `towerd`, found next to the test bundle.
-    static func binary() throws -> URL {
+    /// The built `towerd` (or another product, such as `tower`), found next to the test bundle.
+    static func binary(_ name: String = "towerd") throws -> URL {
         let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
                           URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
             + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
         for dir in candidates {
-            let url = dir.appendingPathComponent("towerd")
+            let url = dir.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        throw XCTSkip("no towerd binary beside the tests (looked in \(candidates.map(\.path))): build it with `swift build --product towerd`")
+        throw XCTSkip("no \(name) binary beside the tests (looked in \(candidates.map(\.path))): build it with `swift build --product \(name)`")
     }
 
     /// Starts `towerd` with exactly `environment`, in a scratch directory (so no default env file is read).

@@ -154,6 +154,32 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(badConfig.transcript.contains("TOWER_WORKERS"), badConfig.transcript)
     }
 
+    func testNeitherCheckNorStartUpPrintsThePasswordOfAMalformedURL() throws {
+        fixture = try WorkerFixture(name)
+        let url = try XCTUnwrap(fixture.settings["TOWER_DATABASE_URL"])
+        // libpq quotes the malformed token, here the password: `invalid percent-encoded token: "…"`.
+        let bad = "postgresql://tower:Zq9%zzSecret@" + url[url.range(of: "@")!.upperBound...]
+        let check = try start(["TOWER_DATABASE_URL": bad], arguments: ["--check"])
+        XCTAssertEqual(check.waitForExit(timeout: 60), 1, check.transcript)
+        XCTAssertTrue(check.transcript.contains("FAIL database: "), check.transcript)
+        XCTAssertTrue(check.transcript.contains("invalid percent-encoded token"), check.transcript)
+        let run = try start(["TOWER_DATABASE_URL": bad])
+        XCTAssertEqual(run.waitForExit(timeout: 60), 1, run.transcript)
+        XCTAssertTrue(run.waitForLog("cannot start", timeout: 1), run.transcript)
+        for d in [check, run] { XCTAssertFalse(d.transcript.contains("Zq9"), d.transcript) }
+    }
+
+    func testARemotePlainHTTPQueueEndpointIsRefusedUnlessAllowed() throws {
+        fixture = try WorkerFixture(name)
+        let remote = ["AWS_ENDPOINT_URL_SQS": "http://sqs.example.invalid:4566"]
+        let check = try start(remote, arguments: ["--check"])
+        XCTAssertEqual(check.waitForExit(timeout: 60), 1, check.transcript)
+        XCTAssertTrue(check.transcript.contains("FAIL configuration: ") && check.transcript.contains("TOWER_ALLOW_INSECURE_QUEUE=1"), check.transcript)
+        let allowed = try start(remote.merging(["TOWER_ALLOW_INSECURE_QUEUE": "1"]) { a, _ in a }, arguments: ["--check"])
+        XCTAssertEqual(allowed.waitForExit(timeout: 60), 1, allowed.transcript)
+        XCTAssertTrue(allowed.transcript.contains("ok   configuration"), "allowed, it gets past the configuration:\n\(allowed.transcript)")
+    }
+
     func testConsumesTheQueueWithAProfileFromACredentialsFileWithoutKeysInTheEnvironment() throws {
         fixture = try WorkerFixture(name)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("towerd-profile-\(UUID().uuidString)")

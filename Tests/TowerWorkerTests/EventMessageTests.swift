@@ -60,6 +60,21 @@ final class EventMessageTests: XCTestCase {
         XCTAssertEqual(reason(big), .tooLarge(bytes: big.utf8.count, limit: 256))
     }
 
+    func testProducerEventIDIsOptionalExactAndBounded() throws {
+        let base = #""customer_id": 1, "product_id": 2, "event_name": "product_viewed""#
+        XCTAssertNil(try decode("{\(base)}").get().eventID)
+        XCTAssertNil(try decode(#"{\#(base), "event_id": null}"#).get().eventID)
+        XCTAssertEqual(try decode(#"{\#(base), "event_id": " Order-7/line 2 \u00e9"}"#).get().eventID, " Order-7/line 2 é", "kept byte for byte")
+        let longest = String(repeating: "é", count: 64)
+        XCTAssertEqual(try decode(#"{\#(base), "event_id": "\#(longest)"}"#).get().eventID, longest, "128 bytes is the limit")
+        XCTAssertEqual(reason(#"{\#(base), "event_id": "\#(longest)x"}"#), .badEventID("is 129 bytes, over the 128-byte limit"))
+        XCTAssertEqual(reason(#"{\#(base), "event_id": ""}"#), .badEventID("is empty"))
+        XCTAssertEqual(reason(#"{\#(base), "event_id": "a\u0000b"}"#)?.code, "bad_event_id", "PostgreSQL text cannot hold NUL")
+        XCTAssertEqual(reason(#"{\#(base), "event_id": "a\nb"}"#)?.code, "bad_event_id")
+        XCTAssertEqual(reason(#"{\#(base), "event_id": 17}"#), .wrongType(field: "event_id", expected: "a string"))
+        XCTAssertEqual(reason(#"{\#(base), "event_id": ["x"]}"#)?.code, "wrong_type")
+    }
+
     func testConfiguredEventTypesAreAcceptedWithoutCodeChanges() throws {
         let types = try EventTypes.parse("product_viewed=0.1,product_purchased=8")
         let custom = EventDecoder(eventTypes: types)
@@ -74,7 +89,7 @@ final class EventMessageTests: XCTestCase {
     func testReasonCodesAreDistinctAndListed() {
         let reasons: [RejectionReason] = [.unreadableMessage(""), .tooLarge(bytes: 1, limit: 1), .malformedJSON(""), .missingField(""), .wrongType(field: "", expected: ""),
                                           .unknownEventType(""), .idOutOfRange(field: "", value: ""), .badOccurredAt(""),
-                                          .productWithoutVector(productID: 1, receives: 1), .rejectedByDatabase("")]
+                                          .productWithoutVector(productID: 1, receives: 1), .rejectedByDatabase(""), .badEventID("")]
         XCTAssertEqual(reasons.map(\.code), RejectionReason.allCodes)
         XCTAssertEqual(Set(RejectionReason.allCodes).count, reasons.count)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import TowerQueue
 import TowerStore
+import TowerTestSupport
 import XCTest
 @testable import TowerWorker
 
@@ -52,6 +53,41 @@ final class PipelineTests: XCTestCase {
         try fixture.assertAppliedExactlyOnce(ids)
         XCTAssertEqual(try UserVectorRepository(fixture.connection).vector(of: 7), vector, "a duplicate leaves the vector alone")
         XCTAssertEqual(try fixture.queueDepth(), 0)
+    }
+
+    func testAProducersRetryWithTheSameEventIDIsAppliedOnceAndABadEventIDIsDeadLettered() throws {
+        fixture = try WorkerFixture(name)
+        let event = #"{"customer_id":7,"product_id":1,"event_name":"product_viewed","event_id":"order-1"}"#
+        let badID = #"{"customer_id":7,"product_id":2,"event_name":"product_viewed","event_id":"\#(String(repeating: "x", count: 129))"}"#
+        // The producer sent the event, did not hear back, and sent it again: two messages, one event.
+        let first = try fixture.send([event, badID])
+        let summaries = try fixture.drain(with: try fixture.pipeline())
+        let retry = try fixture.send([event])
+        let later = try fixture.drain(with: try fixture.pipeline())
+        XCTAssertEqual((summaries + later).reduce(0) { $0 + $1.applied }, 1)
+        XCTAssertEqual(later.reduce(0) { $0 + $1.duplicates }, 1)
+        try fixture.assertAppliedExactlyOnce([first[0]])
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM events WHERE message_id = $1", [retry[0]]), 0)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM processed_messages WHERE message_id = $1", [retry[0]]), 1, "the retry is settled")
+        XCTAssertEqual(try fixture.queueDepth(), 0)
+        let dead = try fixture.receive(1, from: fixture.dlqURL)
+        XCTAssertEqual(dead.first?.messageAttributes[DeadLetterAttributes.reason]?.stringValue, "bad_event_id")
+    }
+
+    func testTowerSendPassesTheEventIDSoItsCopiesApplyOnce() throws {
+        fixture = try WorkerFixture(name)
+        let tower = try DaemonProcess.binary("tower")
+        let sent = try runCapturingOutput(tower, ["send", "--customer", "9", "--product", "2", "--event", "product_clicked",
+                                                  "--event-id", "cli-1", "--count", "3"], environment: fixture.settings)
+        XCTAssertEqual(sent.status, 0, sent.output)
+        let summaries = try fixture.drain(with: try fixture.pipeline())
+        XCTAssertEqual(summaries.reduce(0) { $0 + $1.applied }, 1)
+        XCTAssertEqual(summaries.reduce(0) { $0 + $1.duplicates }, 2)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM events WHERE customer_id = 9"), 1)
+        let tooLong = try runCapturingOutput(tower, ["send", "--customer", "9", "--product", "2", "--event", "product_clicked",
+                                                     "--event-id", String(repeating: "x", count: 129)], environment: fixture.settings)
+        XCTAssertNotEqual(tooLong.status, 0)
+        XCTAssertTrue(tooLong.output.contains("--event-id is 129 bytes, over the 128-byte limit"), tooLong.output)
     }
 
     func testAMessageTheQueueDeliversUnreadableIsDeadLetteredAloneWhileItsBatchMatesApply() throws {
@@ -146,7 +182,8 @@ final class PipelineTests: XCTestCase {
 
     func testTheSweepPrunesQuietCustomersAndOldMessageIDs() throws {
         fixture = try WorkerFixture(name)
-        try fixture.send([WorkerFixture.body(customer: 1, product: 1), WorkerFixture.body(customer: 2, product: 2)])
+        try fixture.send([WorkerFixture.body(customer: 1, product: 1),
+                          #"{"customer_id":2,"product_id":2,"event_name":"product_viewed","event_id":"e-2"}"#])
         _ = try fixture.drain(with: try fixture.pipeline())
         try fixture.connection.execute("""
             INSERT INTO events (customer_id, product_id, event_name, occurred_at) VALUES (3, 3, 'product_viewed', now() - interval '100 days')
@@ -163,6 +200,9 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM interactions"), 0)
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM user_vectors"), 2, "vectors of quiet customers stay")
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM processed_messages"), 2)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM producer_event_ids"), 1)
+        try sweeper.sweep(now: Date().addingTimeInterval(fixture.configuration.settings.eventIDHorizonSeconds + 60))
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM producer_event_ids"), 0, "event ids past TOWER_EVENT_ID_HORIZON are forgotten")
         try sweeper.sweep(now: Date().addingTimeInterval(fixture.configuration.processedRetentionSeconds + 60))
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM processed_messages"), 0)
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM events"), 2, "the event log is not pruned by the window")
