@@ -99,11 +99,11 @@ public final class Daemon {
             "window_s": .stringConvertible(Int(configuration.settings.windowSeconds)),
             "event_types": "\(configuration.settings.eventTypes.names.joined(separator: ","))",
         ])
-        notifier.ready(status: "consuming \(configuration.queueURL) with \(configuration.workers) workers")
+        var status = watchdog.check().status
+        notifier.ready(status: status)
 
         // Main loop: signals; the watchdog keep-alive and the status line as `Watchdog` decides.
         let tick = min(1, notifier.watchdogInterval ?? 1)
-        var status = watchdog.check().status
         while !stop.isStopping {
             switch signals.next(timeout: tick) {
             case SIGTERM, SIGINT:

@@ -47,7 +47,7 @@ public struct Preflight {
                 try connection.query("SELECT set_config('lock_timeout', $1, true)", ["2000"])
                 // An update of no row: refused (25006) by a read-only session or a replica.
                 try connection.execute("UPDATE processed_messages SET processed_at = processed_at WHERE false")
-                try connection.execute("LOCK TABLE events, interactions, user_vectors IN ROW EXCLUSIVE MODE")
+                try connection.execute("LOCK TABLE events, interactions, user_vectors, producer_event_ids IN ROW EXCLUSIVE MODE")
             }
         } catch let error as PostgresError {
             guard let problem = DatabaseProblem(error) else { throw error }
