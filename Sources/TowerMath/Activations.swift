@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Row-wise layer normalisation, GELU and softmax over contiguous Float32 buffers.
 ///
 /// The pointer forms work in place on row-major blocks inside larger buffers (hot loops, no
@@ -208,13 +212,24 @@ public enum Activations {
         }
     }
 
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lanes {
+    /// Lane-wise square root in SIMD instructions (`SIMD.squareRoot()` compiles to a scalar `sqrtf` call per lane).
+    @inlinable @inline(__always) public static func squareRoot(_ v: Lanes) -> Lanes {
+        #if arch(x86_64)
+        Lanes(lowHalf: _mm_sqrt_ps(v.lowHalf), highHalf: _mm_sqrt_ps(v.highHalf))
+        #else
+        v.squareRoot()
+        #endif
+    }
+
+    /// The 8 floats at `p` (no alignment needed), for SIMD loops over raw buffers in every module.
+    @inlinable @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> Lanes {
         UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
     }
 
-    @inline(__always) static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { load(UnsafePointer(p)) }
+    @inlinable @inline(__always) public static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { load(UnsafePointer(p)) }
 
-    @inline(__always) static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+    /// Writes the 8 lanes of `v` to `p` (no alignment needed).
+    @inlinable @inline(__always) public static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
 

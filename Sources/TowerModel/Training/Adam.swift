@@ -1,4 +1,5 @@
 import Foundation
+import TowerMath
 
 /// Adam (Kingma & Ba) over one flat parameter vector, with an optional sparse (lazy) form for
 /// embedding tables where a step only touches the rows present in the batch.
@@ -43,17 +44,44 @@ struct Adam {
         steps[row] += 1
         let t = Float(steps[row])
         let lr = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        let c = Constants(lr: lr, b1: beta1, b2: beta2, eps: epsilon)
         m.withUnsafeMutableBufferPointer { mm in
             v.withUnsafeMutableBufferPointer { vv in
                 let mp = mm.baseAddress! + offset, vp = vv.baseAddress! + offset, xp = x + offset
-                for i in 0..<count {
-                    let gi = g[i]
-                    mp[i] = b1 * mp[i] + (1 - b1) * gi
-                    vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                    xp[i] -= lr * mp[i] / (vp[i].squareRoot() + eps)
+                // 8 lanes at a time, then the same formula on the tail (one lane).
+                var i = 0
+                while i + 8 <= count {
+                    Self.update(c, x: xp + i, g: g + i, m: mp + i, v: vp + i)
+                    i += 8
+                }
+                while i < count {
+                    var (xi, mi, vi) = (Lanes(repeating: xp[i]), Lanes(repeating: mp[i]), Lanes(repeating: vp[i]))
+                    Self.update(c, x: &xi, g: Lanes(repeating: g[i]), m: &mi, v: &vi)
+                    (xp[i], mp[i], vp[i]) = (xi[0], mi[0], vi[0])
+                    i += 1
                 }
             }
         }
+    }
+
+    private typealias Lanes = Activations.Lanes
+    private struct Constants { let lr, b1, b2, eps: Float }
+
+    @inline(__always)
+    private static func update(_ c: Constants, x: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+                        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
+        var (xv, mv, vv) = (Activations.load(x), Activations.load(m), Activations.load(v))
+        update(c, x: &xv, g: Activations.load(g), m: &mv, v: &vv)
+        Activations.store(xv, x)
+        Activations.store(mv, m)
+        Activations.store(vv, v)
+    }
+
+    /// `m = β1 m + (1 − β1) g;  v = β2 v + (1 − β2) g²;  x −= lr · m / (√v + ε)`, lane by lane (`lr` bias-corrected).
+    @inline(__always)
+    private static func update(_ c: Constants, x: inout Lanes, g: Lanes, m: inout Lanes, v: inout Lanes) {
+        m = c.b1 * m + (1 - c.b1) * g
+        v = c.b2 * v + (1 - c.b2) * g * g
+        x -= c.lr * m / (Activations.squareRoot(v) + c.eps)
     }
 }

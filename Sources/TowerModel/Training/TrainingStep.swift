@@ -105,19 +105,24 @@ extension Trainer {
         let states = parallelState
         Self.parallel(passes.count) { i in
             let state = states[i]
-            for j in state.gradient.indices { state.gradient[j] = 0 }
+            state.gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             state.dRows = passes[i].backward(weightsNow, dOutput: state.dOutput, gradient: &state.gradient)
         }
         var gradient = parallelState[0].gradient
-        for state in parallelState.dropFirst().prefix(passes.count - 1) {
-            for j in gradient.indices { gradient[j] += state.gradient[j] }
+        gradient.withUnsafeMutableBufferPointer { sum in
+            for state in parallelState.dropFirst().prefix(passes.count - 1) {
+                state.gradient.withUnsafeBufferPointer { RowOps.accumulate($0.baseAddress!, count: sum.count, into: sum.baseAddress!) }
+            }
         }
         towerAdam.step(&parameters.values, gradient: gradient)
         if options.trainItems {
-            for (i, rows) in rowLocals.enumerated() {
-                let dRows = parallelState[i].dRows
-                for (r, l) in rows.enumerated() {
-                    for x in 0..<d { dItems[Int(l) * d + x] += dRows[r * d + x] }
+            dItems.withUnsafeMutableBufferPointer { di in
+                for (i, rows) in rowLocals.enumerated() {
+                    parallelState[i].dRows.withUnsafeBufferPointer { dr in
+                        for (r, l) in rows.enumerated() {
+                            RowOps.accumulate(dr.baseAddress! + r * d, count: d, into: di.baseAddress! + Int(l) * d)
+                        }
+                    }
                 }
             }
             // Through the normalisation v = (t + r) / |t + r|.
@@ -153,9 +158,15 @@ extension Trainer {
     func itemVectors(_ rows: [Int32]) -> (vectors: [Float], norms: [Float]) {
         let d = catalog.dimension
         var raw = [Float](repeating: 0, count: rows.count * d)
-        for (i, p) in rows.enumerated() {
-            let o = Int(p) * d
-            for x in 0..<d { raw[i * d + x] = catalog.vectors[o + x] + residuals[o + x] }
+        raw.withUnsafeMutableBufferPointer { out in
+            catalog.vectors.withUnsafeBufferPointer { text in
+                residuals.withUnsafeBufferPointer { residual in
+                    for (i, p) in rows.enumerated() {
+                        let o = Int(p) * d
+                        RowOps.add(text.baseAddress! + o, residual.baseAddress! + o, count: d, into: out.baseAddress! + i * d)
+                    }
+                }
+            }
         }
         var out = raw, norms = [Float](repeating: 0, count: rows.count)
         raw.withUnsafeBufferPointer { r in

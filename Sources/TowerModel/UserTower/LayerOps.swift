@@ -65,17 +65,13 @@ enum LayerOps {
         }
     }
 
-    typealias Lanes = SIMD8<Float>
+    typealias Lanes = Activations.Lanes
 
-    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> Lanes {
-        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
-    }
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> Lanes { Activations.load(p) }
 
-    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { load(UnsafePointer(p)) }
+    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes { Activations.load(p) }
 
-    @inline(__always) private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
-    }
+    @inline(__always) private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { Activations.store(v, p) }
 
     /// Backward of a row softmax `y = softmax(x)`: `dx = y ⊙ (dy − y·dy)`, written to `dx`.
     static func softmaxBackward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, count: Int,

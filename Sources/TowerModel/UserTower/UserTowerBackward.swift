@@ -105,9 +105,8 @@ extension UserTowerPass {
                   c: dU.pointer, ldc: d)
         LayerOps.layerNormBackward(dOut: dU.pointer, xhat: xhat.pointer, rstd: rstd.pointer, gain: w + p.lnGain,
                                    rows: rows, cols: d, dx: dH, dGain: grad + p.lnGain, dBias: grad + p.lnBias)
-        for r in 0..<rows {
-            let t = Int(self.types[r])
-            for i in 0..<d { dTypeEmbedding[t * d + i] += dH[r * d + i] }
+        dTypeEmbedding.withUnsafeMutableBufferPointer { table in
+            for r in 0..<rows { RowOps.accumulate(dH + r * d, count: d, into: table.baseAddress! + Int(self.types[r]) * d) }
         }
         // The unknown-type row is the average of the others.
         for t in 0..<types {
