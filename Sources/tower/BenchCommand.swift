@@ -3,6 +3,7 @@ import ArgumentParser
 /// `tower bench …`: benchmarks (never timed assertions in tests).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: model, encoder, daemon, ranking.",
-        subcommands: [BenchModelCommand.self, BenchEncoderCommand.self, BenchDaemonCommand.self, BenchRankingCommand.self])
+        commandName: "bench", abstract: "Benchmarks: model, encoder, daemon, ranking, serve.",
+        subcommands: [BenchModelCommand.self, BenchEncoderCommand.self, BenchDaemonCommand.self, BenchRankingCommand.self,
+                       BenchServeCommand.self])
 }
