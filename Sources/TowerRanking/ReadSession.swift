@@ -229,14 +229,15 @@ final class ReadSession {
     /// Planner settings that pin a vector query to the HNSW index (every other path disabled, iterative
     /// strict-order scan with a fixed ef_search) or keep it off the index (exact scan + top-N sort). A walk
     /// through a category's own index gets `categoryEfSearch`: the query usually lies far from that graph.
-    func planner(approximate: Bool, _ filters: RankingFilters) throws -> [(String, String)] {
+    /// `atLeast`: raise ef_search to this (a query that takes that many rows at once, in one walk).
+    func planner(approximate: Bool, _ filters: RankingFilters, atLeast: Int = 0) throws -> [(String, String)] {
         let on = approximate ? "off" : "on"
         var settings = [("enable_indexscan", approximate ? "on" : "off"), ("enable_seqscan", on),
                         ("enable_bitmapscan", on), ("enable_sort", on)]
         if approximate {
             let category = try indexCache.current(self).usesCategoryIndex(configuration.vectorSearch, for: filters.categoryPrefix)
             settings += [("hnsw.iterative_scan", "strict_order"),
-                         ("hnsw.ef_search", String(category ? configuration.categoryEfSearch : configuration.efSearch)),
+                         ("hnsw.ef_search", String(max(atLeast, category ? configuration.categoryEfSearch : configuration.efSearch))),
                          ("hnsw.max_scan_tuples", String(configuration.maxScanTuples))]
         }
         return settings

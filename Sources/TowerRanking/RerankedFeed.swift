@@ -46,7 +46,7 @@ extension ReadSession {
         let similarLimit = max(1, settings.similar)
         let top = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: .signals)
         let second = try batch((others.isEmpty ? [] : [signalsStatement(customer, others, filters)])
-                               + [.settings(try planner(approximate: approximate, filters)), top])
+                               + [.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), top])
         var similar = try decode(second[second.count - 1], ordering, .signals)
         if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
             similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true, columns: .signals)

@@ -116,7 +116,7 @@ struct IndexCommand: AsyncParsableCommand {
                 print("category indexes: " + (seen.categoryIndexes.isEmpty ? "none" : seen.categoryIndexes.sorted().joined(separator: ", ")))
                 let policy = ranker.configuration.vectorSearch
                 print("ranking uses: " + (seen.usesIndex(policy)
-                    ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans; exact for filters leaving fewer than \(Self.threshold(policy)) products)"
+                    ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans; exact for filters leaving fewer than \(Self.threshold(policy)) products, except a category with its own index from \(ranker.configuration.categoryIndexMinimum))"
                     : seen.hasIndex ? "exact scans (below the \(Self.threshold(policy)) products threshold)" : "exact scans (no usable HNSW index)"))
             }
         }
