@@ -1,3 +1,5 @@
+import TowerRerank
+
 /// Optional reordering of a relevance-ordered feed so one page is not all alike.
 ///
 /// Deterministic and pagination-safe: it reorders a fixed candidate window — the first
@@ -116,4 +118,15 @@ struct Candidate {
     let vector: [Float]?
     /// Cosine to the query vector, for vector orderings.
     let cosine: Double?
+    /// The re-ranker's product features (`CandidateColumns.signals`).
+    var signals: ProductSignals? = nil
+}
+
+/// The optional columns a candidate query reads.
+struct CandidateColumns: OptionSet {
+    let rawValue: Int
+    static let categories = CandidateColumns(rawValue: 1)
+    static let vectors = CandidateColumns(rawValue: 2)
+    /// The product side of the re-ranker's features (`SignalColumns`).
+    static let signals = CandidateColumns(rawValue: 4)
 }

@@ -33,19 +33,18 @@ public enum FeedExclusion: Sendable, Equatable {
     public static let optionSyntax = "none, carted, interacted or events:<event type>,<event type>…"
 }
 
-extension ReadSession {
-    /// The products `exclusion` leaves out of `customer`'s feed.
-    func excludedProducts(_ customer: Int64, _ exclusion: FeedExclusion) throws -> [Int64] {
+extension FeedExclusion {
+    /// The query of the products this exclusion leaves out of `customer`'s feed (nil: none), one `product_id` a row.
+    func statement(_ customer: Int64) -> Statement? {
         let names: [String]?
-        switch exclusion {
-        case .none: return []
+        switch self {
+        case .none: return nil
         case .events(let n): names = n
         case .interacted: names = nil
         }
         var sql = SQLBuilder()
         sql.require("customer_id = \(sql.bind(customer))")
         if let names { sql.require("event_name = ANY(\(sql.bind(PostgresArray(names)))::text[])") }
-        return try connection.query("SELECT DISTINCT product_id FROM interactions \(sql.whereClause) ORDER BY product_id",
-                                    sql.parameters).rows.map { try $0.decode(0) }
+        return Statement("SELECT DISTINCT product_id FROM interactions \(sql.whereClause) ORDER BY product_id", sql.parameters)
     }
 }

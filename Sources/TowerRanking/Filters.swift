@@ -53,7 +53,11 @@ public struct RankingFilters: Sendable, Equatable {
             let prefix = sql.bind(PostgresArray(categoryPrefix))
             // `@>` lets the GIN index narrow the rows; the slice comparison checks the position.
             sql.require("p.category_path @> \(prefix)::text[]")
-            if positional { sql.require("p.category_path[1:\(sql.bind(categoryPrefix.count))::int] = \(prefix)::text[]") }
+            if positional {
+                sql.require("p.category_path[1:\(sql.bind(categoryPrefix.count))::int] = \(prefix)::text[]")
+                // Implied by the line above; spelled out so the planner can use a category's partial HNSW index.
+                sql.require("p.category_path[1] = \(sql.bind(categoryPrefix[0]))::text")
+            }
         }
         if let merchant { sql.require("p.merchant = \(sql.bind(merchant))") }
         if let color { sql.require("p.color = \(sql.bind(color))") }

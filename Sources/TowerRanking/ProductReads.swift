@@ -45,7 +45,7 @@ extension Ranker {
     public func products(_ ids: [Int64]) throws -> [CatalogProduct] {
         guard !ids.isEmpty else { return [] }
         let rows = try read { session in
-            try session.connection.query("""
+            try session.finalQuery("""
                 SELECT product_id, name, merchant, category_path, color, price, price_tier, popularity,
                        extract(epoch FROM created_at)::float8, active
                 FROM products WHERE product_id = ANY($1::bigint[])
@@ -65,17 +65,19 @@ extension Ranker {
     public func neighbors(of product: Int64, kind: NeighborKind, filters: RankingFilters = .none, limit: Int = 20) throws -> [ScoredProduct] {
         try validateList(limit: limit, filters: filters)
         return try read { session in
-            guard try session.connection.query("SELECT 1 FROM products WHERE product_id = $1", [product]).count > 0 else {
-                throw RankingError.productNotFound(product)
-            }
             var sql = SQLBuilder()
             filters.apply(to: &sql)
             sql.require("n.product_id = \(sql.bind(product))")
             sql.require("n.kind = \(sql.bind(kind.rawValue))")
-            return try scored(session, """
-                SELECT n.neighbor_id, n.score::float8 FROM product_neighbors n JOIN products p ON p.product_id = n.neighbor_id
-                \(sql.whereClause) ORDER BY n.score DESC, n.neighbor_id LIMIT \(sql.bind(limit))
-                """, sql)
+            let results = try session.batch([
+                Statement("SELECT 1 FROM products WHERE product_id = $1", [product]),
+                Statement("""
+                    SELECT n.neighbor_id, n.score::float8 FROM product_neighbors n JOIN products p ON p.product_id = n.neighbor_id
+                    \(sql.whereClause) ORDER BY n.score DESC, n.neighbor_id LIMIT \(sql.bind(limit))
+                    """, sql.parameters),
+            ], last: true)
+            guard results[0].count > 0 else { throw RankingError.productNotFound(product) }
+            return try Self.scored(results[1])
         }
     }
 
@@ -100,7 +102,7 @@ extension Ranker {
             filters.apply(to: &sql)
             sql.require("\(attribute.sql) IS NOT NULL")
             sql.require("t.trend_score > 0")
-            return try session.connection.query("""
+            return try session.finalQuery("""
                 SELECT \(attribute.sql), sum(t.trend_score)::float8 AS s FROM product_trending t
                 JOIN products p ON p.product_id = t.product_id \(sql.whereClause)
                 GROUP BY 1 ORDER BY s DESC, 1 LIMIT \(sql.bind(limit))
@@ -132,7 +134,12 @@ extension Ranker {
         try filters.validate()
     }
 
+    /// A list read as the request's only statement.
     private func scored(_ session: ReadSession, _ text: String, _ sql: SQLBuilder) throws -> [ScoredProduct] {
-        try session.connection.query(text, sql.parameters).rows.map { ScoredProduct(productID: try $0.decode(0), score: try $0.decode(1)) }
+        try Self.scored(session.finalQuery(text, sql.parameters))
+    }
+
+    private static func scored(_ result: PostgresResult) throws -> [ScoredProduct] {
+        try result.rows.map { ScoredProduct(productID: try $0.decode(0), score: try $0.decode(1)) }
     }
 }

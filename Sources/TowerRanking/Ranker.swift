@@ -48,14 +48,18 @@ public final class Ranker: Sendable {
         try filters.validate()
         try diversify?.validate()
         return try read { session in
+            // One round trip: the transaction's opening, the vector check and the customer's excluded products.
+            let exclusion = exclude.statement(customer)
+            let first = (sort == .relevance ? [ReadSession.vectorCheck(customer)] : []) + (exclusion.map { [$0] } ?? [])
+            let results = first.isEmpty ? [] : try session.batch(first)
+            let personalized = sort == .relevance && results[0].count > 0
             var filters = filters
-            filters.excludedProductIDs += try session.excludedProducts(customer, exclude)
-            let personalized = try sort == .relevance && session.customerHasVector(customer)
+            if exclusion != nil { filters.excludedProductIDs += try results[results.count - 1].rows.map { try $0.decode(0) } }
             let ordering = personalized ? Ordering.nearest(.customer(customer), reason: .personalized) : Ordering(sort: sort)
             let total = try includeTotal ? session.count(ordering, filters) : nil
             let offset = (page - 1) * perPage
             let items: [RankedItem]
-            if personalized, diversify == nil, let reranker = try rerankCache.current(session.connection) {
+            if personalized, diversify == nil, let reranker = try rerankCache.current(session) {
                 items = try session.rerankedPage(customer: customer, filters: filters, offset: offset, limit: perPage,
                                                  total: total, reranker: reranker)
             } else {
@@ -99,7 +103,7 @@ public final class Ranker: Sendable {
     /// The stored product with its vector, or nil.
     public func product(_ id: Int64) throws -> CatalogProduct? {
         try read { session in
-            let r = try session.connection.query("""
+            let r = try session.finalQuery("""
                 SELECT product_id, name, merchant, category_path, color, price, price_tier, popularity,
                        extract(epoch FROM created_at)::float8, active, embedding
                 FROM products WHERE product_id = $1
@@ -121,12 +125,12 @@ public final class Ranker: Sendable {
 
     /// The version of the re-ranker this ranker serves (nil: none published), as of its last check.
     public func rerankVersion() throws -> String? {
-        try read { try rerankCache.current($0.connection)?.parameters.version }
+        try read { try rerankCache.current($0)?.parameters.version }
     }
 
     /// Whether the HNSW index exists and how large the catalog is, freshly read; `usesIndex` tells the policy.
     public func vectorIndexStatus() throws -> VectorIndexStatus {
-        try read { try VectorIndexStatus.read($0.connection) }
+        try read { try VectorIndexStatus.read($0) }
     }
 
     // MARK: plumbing
@@ -142,13 +146,14 @@ public final class Ranker: Sendable {
         while true {
             do {
                 return try pool.withConnection { connection in
-                    try connection.transaction(readOnly: true) {
-                        try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                        let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache)
-                        if let timeout = configuration.statementTimeout {
-                            try session.set([("statement_timeout", String(Int((timeout * 1000).rounded())))])
-                        }
-                        return try body(session)
+                    let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache)
+                    do {
+                        let value = try body(session)
+                        try session.finish()
+                        return value
+                    } catch {
+                        if session.began, connection.isConnected { _ = try? connection.execute("ROLLBACK") }
+                        throw error
                     }
                 }
             } catch let error as PostgresError where error.isTransient {

@@ -1,28 +1,91 @@
 import Foundation
 import Postgres
 
+/// One statement of a batch: SQL text and its parameters.
+struct Statement {
+    let sql: String
+    let parameters: [(any PostgresBindable)?]
+
+    init(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) {
+        self.sql = sql
+        self.parameters = parameters
+    }
+
+    /// `SELECT set_config(…, true), …`: transaction-local settings (names and values are parameters too).
+    static func settings(_ settings: [(String, String)]) -> Statement {
+        var sql = SQLBuilder()
+        let calls = settings.map { "set_config(\(sql.bind($0.0)), \(sql.bind($0.1)), true)" }
+        return Statement("SELECT " + calls.joined(separator: ", "), sql.parameters)
+    }
+}
+
 /// The queries of one request, all inside one read-only, repeatable-read transaction (one snapshot:
 /// the mode check, the total and the page agree with each other).
-struct ReadSession {
+///
+/// Statements go out in batches, one round trip each (libpq pipeline mode). The transaction's opening
+/// (`BEGIN`, its settings) travels in front of the first batch and a request's last batch may carry the
+/// `COMMIT`, so a one-statement read is one round trip and a re-ranked feed page a few.
+final class ReadSession {
     let connection: PostgresConnection
     let configuration: RankerConfiguration
     let indexCache: VectorIndexCache
+    /// Sent in front of the first batch.
+    private var opening: [Statement]
+    /// The opening went out (a failure must roll back).
+    private(set) var began = false
+    private var committed = false
 
-    /// Sets transaction-local settings (names and values are parameters too).
-    func set(_ settings: [(String, String)]) throws {
-        guard !settings.isEmpty else { return }
-        var sql = SQLBuilder()
-        let calls = settings.map { "set_config(\(sql.bind($0.0)), \(sql.bind($0.1)), true)" }
-        try connection.query("SELECT " + calls.joined(separator: ", "), sql.parameters)
+    init(connection: PostgresConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache) {
+        self.connection = connection
+        self.configuration = configuration
+        self.indexCache = indexCache
+        // JIT compilation costs more than these millisecond queries ever gain (PostgreSQL's default cost
+        // threshold is reached by any exact scan of a large catalog).
+        var settings = [("jit", "off")]
+        if let timeout = configuration.statementTimeout {
+            settings.append(("statement_timeout", String(Int((timeout * 1000).rounded()))))
+        }
+        opening = [Statement("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ"), .settings(settings)]
     }
 
-    func customerHasVector(_ customer: Int64) throws -> Bool {
-        try connection.query("SELECT 1 FROM user_vectors WHERE customer_id = $1", [customer]).count > 0
+    /// Runs `statements` in one round trip and returns their results. `last`: the COMMIT goes with them.
+    func batch(_ statements: [Statement], last: Bool = false) throws -> [PostgresResult] {
+        precondition(!committed, "a batch after the request's last one")
+        let sent = opening + statements + (last ? [Statement("COMMIT")] : [])
+        let skipped = opening.count
+        opening = []
+        began = true
+        let results = try connection.pipeline(sent.map { .sql($0.sql, $0.parameters) })
+        committed = last
+        return Array(results[skipped ..< skipped + statements.count])
+    }
+
+    /// Runs one statement (in a round trip of its own).
+    @discardableResult
+    func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+        try batch([Statement(sql, parameters)])[0]
+    }
+
+    /// Runs a request's only (or last) statement with the opening and the COMMIT: one round trip.
+    func finalQuery(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+        try batch([Statement(sql, parameters)], last: true)[0]
+    }
+
+    /// Commits unless nothing was sent or the last batch did.
+    func finish() throws {
+        guard began, !committed else { return }
+        committed = true
+        try connection.execute("COMMIT")
+    }
+
+    /// The statement whose row count tells whether `customer` has a vector (one row: yes).
+    static func vectorCheck(_ customer: Int64) -> Statement {
+        Statement("SELECT 1 FROM user_vectors WHERE customer_id = $1", [customer])
     }
 
     /// Throws `productNotFound` / `productHasNoVector` unless the product has a vector.
     func requireProductVector(_ product: Int64) throws {
-        let r = try connection.query("SELECT embedding IS NOT NULL FROM products WHERE product_id = $1", [product])
+        let r = try query("SELECT embedding IS NOT NULL FROM products WHERE product_id = $1", [product])
         guard r.count > 0 else { throw RankingError.productNotFound(product) }
         guard try r[0].decode(0, as: Bool.self) else { throw RankingError.productHasNoVector(product) }
     }
@@ -30,7 +93,7 @@ struct ReadSession {
     /// Number of products `ordering` can place under `filters`.
     func count(_ ordering: Ordering, _ filters: RankingFilters, excluding: Int64? = nil) throws -> Int {
         let sql = conditions(ordering, filters, excluding: excluding)
-        return try connection.query("SELECT count(*) FROM products p \(sql.whereClause)", sql.parameters)[0].decode(0)
+        return try query("SELECT count(*) FROM products p \(sql.whereClause)", sql.parameters)[0].decode(0)
     }
 
     /// Results `offset ..< offset + limit` of `ordering` under `filters`, diversified when asked.
@@ -43,7 +106,7 @@ struct ReadSession {
             return try candidates(ordering, filters, offset: offset, limit: limit, excluding: excluding, approximate: approximate).map(\.item)
         }
         let pool = try candidates(ordering, filters, offset: 0, limit: window, excluding: excluding, approximate: approximate,
-                                  categories: true, vectors: diversity.needsVectors)
+                                  columns: diversity.needsVectors ? [.categories, .vectors] : .categories)
         let reordered = diversity.reorder(pool, perPage: limit, count: min(offset + limit, pool.count))
         var items = reordered.dropFirst(offset).map(\.item)
         if offset + limit > window, pool.count == window {
@@ -53,31 +116,41 @@ struct ReadSession {
         return items
     }
 
-    /// Whether a vector ordering goes through the HNSW index: the policy allows it (the index exists and,
+    /// Whether a vector ordering goes through an HNSW index: the policy allows it (the index exists and,
     /// under `automatic`, the catalog reaches the threshold) and there is no allow list. Under `automatic`,
     /// filters that leave fewer candidates than the threshold get an exact scan too: exact over few rows
-    /// is fast and exact, where a filtered graph walk is slower and misses. The candidates are the total
-    /// when it was counted, else the planner's estimate (statistics only: counting them would cost as
-    /// much as the exact scan). Neither depends on the page, so all pages of a request share one order.
+    /// is fast and exact, where a filtered graph walk is slower and misses — unless the filter's top-level
+    /// category has an index of its own and leaves at least `categoryIndexMinimum` candidates; the planner
+    /// then walks that category's graph (the filter's `category_path[1] = …` matches the partial index).
+    /// The candidates are the total when it was counted, else the planner's estimate (statistics only:
+    /// counting them would cost as much as the exact scan). Neither depends on the page, so all pages of a
+    /// request share one order.
     func useIndex(_ ordering: Ordering, _ filters: RankingFilters, total: Int?) throws -> Bool {
-        guard filters.productIDs == nil, try indexCache.current(connection).usesIndex(configuration.vectorSearch) else { return false }
-        guard case .automatic(let threshold) = configuration.vectorSearch, filters.narrowsCandidates else { return true }
-        let candidates = try total.map(Double.init) ?? estimatedCandidates(ordering, filters)
-        return candidates >= Double(threshold)
+        try resolve(indexChoice(ordering, filters, total: total))
     }
 
-    /// The planner's row estimate for `filters` (EXPLAIN: nothing is read).
-    private func estimatedCandidates(_ ordering: Ordering, _ filters: RankingFilters) throws -> Double {
+    /// The choice, running its EXPLAIN when it needs one (`explained`: that EXPLAIN's result, already read).
+    func resolve(_ choice: IndexChoice, explained: PostgresResult? = nil) throws -> Bool {
+        switch choice {
+        case .known(let approximate): return approximate
+        case .estimate(let explain, let threshold): return try threshold.uses(explained ?? query(explain))
+        }
+    }
+
+    /// `useIndex`'s answer, or the EXPLAIN that decides it, for callers that batch it with other statements.
+    func indexChoice(_ ordering: Ordering, _ filters: RankingFilters, total: Int?) throws -> IndexChoice {
+        guard filters.productIDs == nil else { return .known(false) }
+        let status = try indexCache.current(self), search = configuration.vectorSearch
+        let categoryIndex = status.usesCategoryIndex(search, for: filters.categoryPrefix)
+        guard status.usesIndex(search) || categoryIndex else { return .known(false) }
+        guard case .automatic(let threshold) = search, filters.narrowsCandidates else { return .known(true) }
+        let minimum = categoryIndex ? min(configuration.categoryIndexMinimum, threshold) : threshold
+        if let total { return .known(total >= minimum) }
         var sql = SQLBuilder()
         filters.apply(to: &sql, positional: false)
         if let required = ordering.requiredSQL { sql.require(required) }
-        let plan: String = try connection.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM products p \(sql.whereClause)",
-                                                sql.parameters)[0].decode(0)
-        guard let top = (try? JSONSerialization.jsonObject(with: Data(plan.utf8))) as? [[String: Any]],
-              let rows = ((top.first?["Plan"] as? [String: Any])?["Plan Rows"] as? NSNumber)?.doubleValue else {
-            throw RankingError.database("unexpected EXPLAIN output: \(plan.prefix(200))")
-        }
-        return rows
+        return .estimate(Statement("EXPLAIN (FORMAT JSON) SELECT 1 FROM products p \(sql.whereClause)", sql.parameters),
+                         threshold: IndexThreshold(products: minimum))
     }
 
     /// One slice of an ordering. `approximate` pins a vector ordering to the HNSW index.
@@ -89,40 +162,58 @@ struct ReadSession {
     /// every matching product appears exactly once, and every page agrees with every other.
     /// `skipping` leaves products out of the ordering (it then continues as if they were not there).
     func candidates(_ ordering: Ordering, _ filters: RankingFilters, offset: Int, limit: Int, excluding: Int64?,
-                    skipping: [Int64] = [], approximate: Bool, categories: Bool = false, vectors: Bool = false) throws -> [Candidate] {
-        let slice = { (limit: Int?, offset: Int, skipping: [Int64]) throws -> [Candidate] in
-            try select(ordering, filters, excluding: excluding, skipping: skipping, limit: limit, offset: offset,
-                       categories: categories, vectors: vectors)
+                    skipping: [Int64] = [], approximate: Bool, columns: CandidateColumns = []) throws -> [Candidate] {
+        let slice = { (limit: Int?, offset: Int, skipping: [Int64]) -> Statement in
+            self.selection(ordering, filters, excluding: excluding, skipping: skipping, limit: limit, offset: offset, columns: columns)
         }
-        guard ordering.isVector else { return try slice(limit, offset, skipping) }
-        try set(planner(approximate: approximate))
-        let rows = try slice(limit, offset, skipping)
+        guard ordering.isVector else { return try decode(query(slice(limit, offset, skipping)), ordering, columns) }
+        let rows = try decode(batch([.settings(planner(approximate: approximate, filters)), slice(limit, offset, skipping)])[1], ordering, columns)
         guard approximate, rows.count < limit else { return rows }
-        let stream = try slice(nil, 0, skipping)
-        try set(planner(approximate: false))
+        let stream = try decode(batch([slice(nil, 0, skipping), .settings(planner(approximate: false, filters))])[0], ordering, columns)
         let head = Array(stream.dropFirst(offset).prefix(limit))
-        let rest = try slice(limit - head.count, max(0, offset - stream.count), skipping + stream.map(\.item.productID))
+        let rest = try decode(query(slice(limit - head.count, max(0, offset - stream.count), skipping + stream.map(\.item.productID))),
+                              ordering, columns)
         return head + rest
     }
 
-    /// Runs one SELECT of `ordering` (no LIMIT when `limit` is nil), leaving out `skipping`.
-    private func select(_ ordering: Ordering, _ filters: RankingFilters, excluding: Int64?, skipping: [Int64], limit: Int?,
-                        offset: Int, categories: Bool, vectors: Bool) throws -> [Candidate] {
+    /// Runs one statement.
+    func query(_ statement: Statement) throws -> PostgresResult { try query(statement.sql, statement.parameters) }
+
+    /// The SELECT of `ordering` (no LIMIT when `limit` is nil), leaving out `skipping`; pin the planner first
+    /// for a vector ordering (`planner(approximate:_:)`).
+    func selection(_ ordering: Ordering, _ filters: RankingFilters, excluding: Int64?, skipping: [Int64] = [], limit: Int?,
+                   offset: Int, columns: CandidateColumns) -> Statement {
         var sql = conditions(ordering, filters, excluding: excluding)
         if !skipping.isEmpty { sql.require("p.product_id <> ALL(\(sql.bind(PostgresArray(skipping)))::bigint[])") }
         let score = ordering.scoreSQL(&sql)
-        var columns = "p.product_id, \(score) AS s"
-        if categories { columns += ", p.category_path" }
-        if vectors { columns += ", p.embedding" }
-        var text = "SELECT \(columns) FROM products p \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
+        var list = "p.product_id, \(score) AS s"
+        var from = "products p"
+        if columns.contains(.categories) { list += ", p.category_path" }
+        if columns.contains(.vectors) { list += ", p.embedding" }
+        if columns.contains(.signals) {
+            list += ", " + SignalColumns.list
+            from += " " + SignalColumns.join
+        }
+        var text = "SELECT \(list) FROM \(from) \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
         if let limit { text += " LIMIT \(sql.bind(limit))" }
         if offset > 0 { text += " OFFSET \(sql.bind(offset))" }
-        return try connection.query(text, sql.parameters).rows.map { row in
-            let value: Double = try row.decode(1)
-            return Candidate(item: RankedItem(productID: try row.decode(0), score: ordering.score(fromColumn: value), reason: ordering.reason),
-                             categoryPath: categories ? try row.decode(2) : nil,
-                             vector: vectors ? try row.decodeIfPresent(categories ? 3 : 2) : nil,
-                             cosine: ordering.isVector ? 1 - value : nil)
+        return Statement(text, sql.parameters)
+    }
+
+    /// The candidates of a `selection` result.
+    func decode(_ result: PostgresResult, _ ordering: Ordering, _ columns: CandidateColumns) throws -> [Candidate] {
+        try result.rows.map { row in
+            let id: Int64 = try row.decode(0), value: Double = try row.decode(1)
+            var next = 2
+            let categories: [String]? = columns.contains(.categories) ? try row.decode(next) : nil
+            if columns.contains(.categories) { next += 1 }
+            let vector: [Float]? = columns.contains(.vectors) ? try row.decodeIfPresent(next) : nil
+            if columns.contains(.vectors) { next += 1 }
+            let cosine = ordering.isVector ? 1 - value : nil
+            return Candidate(item: RankedItem(productID: id, score: ordering.score(fromColumn: value), reason: ordering.reason),
+                             categoryPath: categories, vector: vector, cosine: cosine,
+                             signals: columns.contains(.signals) ? try SignalColumns.decode(row, from: next, productID: id,
+                                                                                             cosine: Float(cosine ?? 0)) : nil)
         }
     }
 
@@ -136,13 +227,17 @@ struct ReadSession {
     }
 
     /// Planner settings that pin a vector query to the HNSW index (every other path disabled, iterative
-    /// strict-order scan with a fixed ef_search) or keep it off the index (exact scan + top-N sort).
-    private func planner(approximate: Bool) -> [(String, String)] {
+    /// strict-order scan with a fixed ef_search) or keep it off the index (exact scan + top-N sort). A walk
+    /// through a category's own index gets `categoryEfSearch`: the query usually lies far from that graph.
+    /// `atLeast`: raise ef_search to this (a query that takes that many rows at once, in one walk).
+    func planner(approximate: Bool, _ filters: RankingFilters, atLeast: Int = 0) throws -> [(String, String)] {
         let on = approximate ? "off" : "on"
         var settings = [("enable_indexscan", approximate ? "on" : "off"), ("enable_seqscan", on),
                         ("enable_bitmapscan", on), ("enable_sort", on)]
         if approximate {
-            settings += [("hnsw.iterative_scan", "strict_order"), ("hnsw.ef_search", String(configuration.efSearch)),
+            let category = try indexCache.current(self).usesCategoryIndex(configuration.vectorSearch, for: filters.categoryPrefix)
+            settings += [("hnsw.iterative_scan", "strict_order"),
+                         ("hnsw.ef_search", String(max(atLeast, category ? configuration.categoryEfSearch : configuration.efSearch))),
                          ("hnsw.max_scan_tuples", String(configuration.maxScanTuples))]
         }
         return settings

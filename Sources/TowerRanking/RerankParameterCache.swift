@@ -23,15 +23,15 @@ final class RerankParameterCache: @unchecked Sendable {
     init(interval: TimeInterval) { self.interval = interval }
 
     /// The re-ranker to serve (nil: none published, or not usable by this build).
-    func current(_ connection: PostgresConnection) throws -> ServedReranker? {
+    func current(_ session: ReadSession) throws -> ServedReranker? {
         if let cached = lock.withLock({ Date().timeIntervalSince(checkedAt) < interval ? Optional(served) : nil }) {
             return cached
         }
-        let newest = try connection.query("SELECT version FROM rerank_parameters ORDER BY published_at DESC, version DESC LIMIT 1")
+        let newest = try session.query("SELECT version FROM rerank_parameters ORDER BY published_at DESC, version DESC LIMIT 1")
         let newestVersion: String? = newest.count == 1 ? try newest[0].decode(0) : nil
         var loaded = lock.withLock { version == newestVersion ? served : nil }
         if loaded == nil, let newestVersion {
-            let row = try connection.query("SELECT parameters, event_weights FROM rerank_parameters WHERE version = $1", [newestVersion])[0]
+            let row = try session.query("SELECT parameters, event_weights FROM rerank_parameters WHERE version = $1", [newestVersion])[0]
             loaded = Self.decode(parameters: try row.decode(0), eventWeights: try row.decode(1))
         }
         return lock.withLock {

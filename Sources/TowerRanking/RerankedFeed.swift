@@ -7,12 +7,15 @@ import TowerRerank
 /// filters — and the order continues with every other matching product in cosine order. Every input is
 /// read in the request's snapshot and ties fall to the product id, so the order is total and every page
 /// is a slice of the same order: nothing repeats or is skipped across the K boundary.
+///
+/// The head costs two round trips: the history with its neighbours, the trending and popular lists (and
+/// the index decision's estimate) in one; the features of those candidates and the top products by cosine
+/// with their features in the other.
 extension ReadSession {
     func rerankedPage(customer: Int64, filters: RankingFilters, offset: Int, limit: Int, total: Int?,
                       reranker: ServedReranker) throws -> [RankedItem] {
         let ordering = Ordering.nearest(.customer(customer), reason: .personalized)
-        let approximate = try useIndex(ordering, filters, total: total)
-        let head = try rerankedHead(customer: customer, filters: filters, approximate: approximate, reranker: reranker)
+        let (head, approximate) = try rerankedHead(customer: customer, filters: filters, total: total, reranker: reranker)
         let shown = Array(head.dropFirst(offset).prefix(limit))
         guard shown.count < limit else { return shown }
         let rest = try candidates(ordering, filters, offset: max(0, offset - head.count), limit: limit - shown.count,
@@ -20,40 +23,68 @@ extension ReadSession {
         return shown + rest.map(\.item)
     }
 
-    /// The re-ranked first positions (at most `candidates.rerank`).
-    private func rerankedHead(customer: Int64, filters: RankingFilters, approximate: Bool,
-                              reranker: ServedReranker) throws -> [RankedItem] {
+    /// The re-ranked first positions (at most `candidates.rerank`) and whether the cosine order uses the index.
+    private func rerankedHead(customer: Int64, filters: RankingFilters, total: Int?,
+                              reranker: ServedReranker) throws -> (items: [RankedItem], approximate: Bool) {
+        let ordering = Ordering.nearest(.customer(customer), reason: .personalized)
         let settings = reranker.parameters.candidates
-        guard settings.rerank > 0 else { return [] }
-        // The plain lookups first: the vector query below pins planner settings for the rest of the transaction.
-        let history = try self.history(customer, eventWeights: reranker.eventWeights)
-        let neighbors = try self.neighbors(of: Array(Set(history.items.map(\.productID))))
-        let trending = try ranked(by: "t.trend_score", filters, limit: settings.popular)
-        let popular = try ranked(by: "t.weight_7d", filters, limit: settings.popular)
-        let similar = try candidates(.nearest(.customer(customer), reason: .personalized), filters, offset: 0,
-                                     limit: max(1, settings.similar), excluding: nil, approximate: approximate)
+        let choice = try indexChoice(ordering, filters, total: total)
+        guard settings.rerank > 0 else { return ([], try resolve(choice)) }
+        var first = [historyStatement(customer), neighborsStatement(customer),
+                     ranked(by: "t.trend_score", filters, limit: settings.popular), ranked(by: "t.weight_7d", filters, limit: settings.popular)]
+        if case .estimate(let explain, _) = choice { first.append(explain) }
+        let lists = try batch(first)
+        let approximate = try resolve(choice, explained: lists.count > 4 ? lists[4] : nil)
+        let history = try self.history(lists[0], eventWeights: reranker.eventWeights)
+        let neighbors = try self.neighbors(lists[1])
         let context = RerankContext(history: history.items, covisit: neighbors[.covisit] ?? [:], bought: neighbors[.bought] ?? [:],
                                     similar: neighbors[.similar] ?? [:], categories: history.categories, priceTiers: history.priceTiers)
+        let (trending, popular) = (try lists[2].rows.map { try $0.decode(0, as: Int64.self) }, try lists[3].rows.map { try $0.decode(0, as: Int64.self) })
+        // The candidates besides the top by cosine, whose features are read with that top's.
+        let others = RerankCandidates.merge(similar: [], history: history.items, context: context, trending: trending, popular: popular,
+                                            settings: settings).map(\.productID)
+        let similarLimit = max(1, settings.similar)
+        let top = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: .signals)
+        let second = try batch((others.isEmpty ? [] : [signalsStatement(customer, others, filters)])
+                               + [.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), top])
+        var similar = try decode(second[second.count - 1], ordering, .signals)
+        if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
+            similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true, columns: .signals)
+        }
+        var signals = Dictionary(uniqueKeysWithValues: similar.compactMap { c in c.signals.map { (c.item.productID, $0) } })
+        if !others.isEmpty {
+            for s in try second[0].rows.map({ try SignalColumns.decode($0, from: 2, productID: $0.decode(0), cosine: Float($0.decode(1, as: Double.self))) }) {
+                signals[s.productID] = s
+            }
+        }
         let merged = RerankCandidates.merge(similar: similar.map(\.item.productID), history: history.items, context: context,
                                             trending: trending, popular: popular, settings: settings)
-        let sources = Dictionary(uniqueKeysWithValues: merged.map { ($0.productID, $0.sources) })
-        let signals = try self.signals(customer, Array(sources.keys), filters, sources: sources)
-        let cosine = Dictionary(uniqueKeysWithValues: signals.map { ($0.productID, $0.cosine) })
-        return Reranker.order(signals, context: context, parameters: reranker.parameters).prefix(settings.rerank).map {
+        let candidates: [ProductSignals] = merged.compactMap { m in
+            guard var s = signals[m.productID] else { return nil }  // outside the filters
+            s.sources = m.sources
+            return s
+        }
+        let cosine = Dictionary(uniqueKeysWithValues: candidates.map { ($0.productID, $0.cosine) })
+        let items = Reranker.order(candidates, context: context, parameters: reranker.parameters).prefix(settings.rerank).map {
             RankedItem(productID: $0, score: 1 + Double(cosine[$0]!), reason: .personalized)
         }
+        return (items, approximate)
     }
 
     /// The customer's window history with the categories and price tiers of its products.
-    private func history(_ customer: Int64, eventWeights: [String: Float])
-        throws -> (items: [HistoryItem], categories: [Int64: [String]], priceTiers: [Int64: String]) {
-        var items: [HistoryItem] = [], categories: [Int64: [String]] = [:], tiers: [Int64: String] = [:]
-        for r in try connection.query("""
+    private func historyStatement(_ customer: Int64) -> Statement {
+        Statement("""
             SELECT i.product_id, i.event_name, greatest(0, extract(epoch FROM now() - i.occurred_at))::float8,
                    p.category_path, p.price_tier
             FROM interactions i LEFT JOIN products p ON p.product_id = i.product_id
             WHERE i.customer_id = $1 ORDER BY i.occurred_at, i.event_id
-            """, [customer]).rows {
+            """, [customer])
+    }
+
+    private func history(_ result: PostgresResult, eventWeights: [String: Float])
+        throws -> (items: [HistoryItem], categories: [Int64: [String]], priceTiers: [Int64: String]) {
+        var items: [HistoryItem] = [], categories: [Int64: [String]] = [:], tiers: [Int64: String] = [:]
+        for r in result.rows {
             let id: Int64 = try r.decode(0)
             items.append(HistoryItem(productID: id, weight: eventWeights[try r.decode(1, as: String.self)] ?? 0,
                                      ageSeconds: Float(try r.decode(2, as: Double.self))))
@@ -63,14 +94,19 @@ extension ReadSession {
         return (items, categories, tiers)
     }
 
-    /// `product_neighbors` of `products`, by kind and product, best first.
-    private func neighbors(of products: [Int64]) throws -> [NeighborKind: [Int64: [Neighbor]]] {
-        guard !products.isEmpty else { return [:] }
-        var out: [NeighborKind: [Int64: [Neighbor]]] = [:]
-        for r in try connection.query("""
-            SELECT product_id, kind, neighbor_id, score FROM product_neighbors WHERE product_id = ANY($1::bigint[])
+    /// `product_neighbors` of the products in `customer`'s window history.
+    private func neighborsStatement(_ customer: Int64) -> Statement {
+        Statement("""
+            SELECT product_id, kind, neighbor_id, score FROM product_neighbors
+            WHERE product_id IN (SELECT product_id FROM interactions WHERE customer_id = $1)
             ORDER BY product_id, kind, score DESC, neighbor_id
-            """, [PostgresArray(products)]).rows {
+            """, [customer])
+    }
+
+    /// Neighbours by kind and product, best first.
+    private func neighbors(_ result: PostgresResult) throws -> [NeighborKind: [Int64: [Neighbor]]] {
+        var out: [NeighborKind: [Int64: [Neighbor]]] = [:]
+        for r in result.rows {
             guard let kind = NeighborKind(rawValue: try r.decode(1)) else { continue }
             out[kind, default: [:]][try r.decode(0), default: []].append(Neighbor(productID: try r.decode(2), score: try r.decode(3)))
         }
@@ -78,37 +114,43 @@ extension ReadSession {
     }
 
     /// The `limit` products under `filters` with the highest `product_trending` column `column` (then id).
-    private func ranked(by column: String, _ filters: RankingFilters, limit: Int) throws -> [Int64] {
-        guard limit > 0 else { return [] }
+    private func ranked(by column: String, _ filters: RankingFilters, limit: Int) -> Statement {
         var sql = SQLBuilder()
         filters.apply(to: &sql)
         sql.require("p.embedding IS NOT NULL")
-        return try connection.query("""
+        return Statement("""
             SELECT p.product_id FROM product_trending t JOIN products p ON p.product_id = t.product_id \(sql.whereClause)
             ORDER BY \(column) DESC, p.product_id LIMIT \(sql.bind(limit))
-            """, sql.parameters).rows.map { try $0.decode(0) }
+            """, sql.parameters)
     }
 
-    /// The product side of the features of the candidates `ids` that match `filters` (the others are dropped).
-    private func signals(_ customer: Int64, _ ids: [Int64], _ filters: RankingFilters,
-                         sources: [Int64: CandidateSources]) throws -> [ProductSignals] {
+    /// The product id, cosine and `SignalColumns` of the candidates `ids` that match `filters` (the others are dropped).
+    private func signalsStatement(_ customer: Int64, _ ids: [Int64], _ filters: RankingFilters) -> Statement {
         var sql = SQLBuilder()
         filters.apply(to: &sql)
         sql.require("p.embedding IS NOT NULL")
         sql.require("p.product_id = ANY(\(sql.bind(PostgresArray(ids)))::bigint[])")
         let vector = QueryVector.customer(customer).sql(&sql)
-        return try connection.query("""
-            SELECT p.product_id, 1 - (p.embedding <=> \(vector)), coalesce(t.weight_1d, 0), coalesce(t.weight_7d, 0),
-                   coalesce(t.weight_30d, 0), coalesce(t.trend_score, 0),
-                   extract(epoch FROM now() - p.created_at)::float8 / 86400, p.category_path, p.price_tier
-            FROM products p LEFT JOIN product_trending t ON t.product_id = p.product_id \(sql.whereClause)
-            ORDER BY p.product_id
-            """, sql.parameters).rows.map { r in
-            let id: Int64 = try r.decode(0)
-            return ProductSignals(productID: id, cosine: Float(try r.decode(1, as: Double.self)),
-                                  weight1d: try r.decode(2), weight7d: try r.decode(3), weight30d: try r.decode(4),
-                                  trendScore: try r.decode(5), ageDays: Float(try r.decode(6, as: Double.self)),
-                                  categories: try r.decode(7), priceTier: try r.decodeIfPresent(8), sources: sources[id] ?? [])
-        }
+        return Statement("""
+            SELECT p.product_id, 1 - (p.embedding <=> \(vector)), \(SignalColumns.list)
+            FROM products p \(SignalColumns.join) \(sql.whereClause) ORDER BY p.product_id
+            """, sql.parameters)
+    }
+}
+
+/// The product side of the re-ranker's features, as columns of a query over `products p` (with `join`).
+enum SignalColumns {
+    static let list = """
+        coalesce(t.weight_1d, 0), coalesce(t.weight_7d, 0), coalesce(t.weight_30d, 0), coalesce(t.trend_score, 0), \
+        extract(epoch FROM now() - p.created_at)::float8 / 86400, p.category_path, p.price_tier
+        """
+    static let join = "LEFT JOIN product_trending t ON t.product_id = p.product_id"
+
+    /// The features from `list`'s columns, which start at `column`.
+    static func decode(_ row: PostgresRow, from column: Int, productID: Int64, cosine: Float) throws -> ProductSignals {
+        ProductSignals(productID: productID, cosine: cosine, weight1d: try row.decode(column), weight7d: try row.decode(column + 1),
+                       weight30d: try row.decode(column + 2), trendScore: try row.decode(column + 3),
+                       ageDays: Float(try row.decode(column + 4, as: Double.self)), categories: try row.decode(column + 5),
+                       priceTier: try row.decodeIfPresent(column + 6), sources: [])
     }
 }

@@ -8,6 +8,14 @@ public struct VectorIndexStatus: Sendable, Equatable {
     public let hasIndex: Bool
     /// PostgreSQL's estimate of the number of products (`pg_class.reltuples`; 0 before the first ANALYZE).
     public let estimatedProducts: Int
+    /// Top-level categories with a valid partial HNSW index of their own (`tower index create`; TowerStore's
+    /// `CategoryVectorIndex`): feeds filtered to one of them walk that graph.
+    public let categoryIndexes: Set<String>
+
+    /// Whether `search` may use a category index (any search but `.exact`).
+    func usesCategoryIndex(_ search: VectorSearch, for prefix: [String]) -> Bool {
+        search != .exact && prefix.first.map(categoryIndexes.contains) == true
+    }
 
     /// Whether `search` uses the index for unrestricted vector orderings.
     public func usesIndex(_ search: VectorSearch) -> Bool {
@@ -19,8 +27,8 @@ public struct VectorIndexStatus: Sendable, Equatable {
     }
 
     /// Reads the status (any role may read the catalogs).
-    static func read(_ connection: PostgresConnection) throws -> VectorIndexStatus {
-        let row = try connection.query("""
+    static func read(_ session: ReadSession) throws -> VectorIndexStatus {
+        let row = try session.query("""
             SELECT EXISTS (
                      SELECT 1 FROM pg_index i
                      JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -29,10 +37,21 @@ public struct VectorIndexStatus: Sendable, Equatable {
                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                      WHERE i.indrelid = 'products'::regclass AND i.indnatts = 1 AND i.indisvalid AND i.indpred IS NULL
                        AND am.amname = 'hnsw' AND oc.opcname = 'vector_cosine_ops' AND a.attname = 'embedding'),
-                   greatest(c.reltuples, 0)::float8
+                   greatest(c.reltuples, 0)::float8,
+                   ARRAY(SELECT obj_description(i.indexrelid, 'pg_class')
+                         FROM pg_index i
+                         JOIN pg_class ic ON ic.oid = i.indexrelid
+                         JOIN pg_am am ON am.oid = ic.relam
+                         JOIN pg_opclass oc ON oc.oid = i.indclass[0]
+                         WHERE i.indrelid = 'products'::regclass AND i.indisvalid AND i.indpred IS NOT NULL
+                           AND am.amname = 'hnsw' AND oc.opcname = 'vector_cosine_ops'
+                           -- TowerStore's CategoryVectorIndex.namePrefix (this module links no TowerStore)
+                           AND starts_with(ic.relname, 'products_embedding_hnsw_category_')
+                           AND obj_description(i.indexrelid, 'pg_class') IS NOT NULL)
             FROM pg_class c WHERE c.oid = 'products'::regclass
             """)[0]
-        return VectorIndexStatus(hasIndex: try row.decode(0), estimatedProducts: Int(try row.decode(1, as: Double.self)))
+        return VectorIndexStatus(hasIndex: try row.decode(0), estimatedProducts: Int(try row.decode(1, as: Double.self)),
+                                 categoryIndexes: Set(try row.decode(2, as: [String].self)))
     }
 }
 
@@ -45,10 +64,10 @@ final class VectorIndexCache: @unchecked Sendable {
 
     init(interval: TimeInterval) { self.interval = interval }
 
-    /// The cached status, re-read through `connection` when older than the interval.
-    func current(_ connection: PostgresConnection) throws -> VectorIndexStatus {
+    /// The cached status, re-read in `session` when older than the interval.
+    func current(_ session: ReadSession) throws -> VectorIndexStatus {
         if let fresh = lock.withLock({ Date().timeIntervalSince(readAt) < interval ? status : nil }) { return fresh }
-        let read = try VectorIndexStatus.read(connection)
+        let read = try VectorIndexStatus.read(session)
         lock.withLock {
             status = read
             readAt = Date()

@@ -15,8 +15,9 @@ struct BenchRankingCommand: AsyncParsableCommand {
         synthetic products with clustered random unit vectors (see SyntheticCatalog) and customer vectors, \
         then times personalized feeds through the ranking library over the read-only role: page 1 and page 10 \
         (20 per page), without and with a top-category filter (a tenth of the catalog), with exact scans, \
-        with the HNSW index forced (built with --m/--ef-construction, timed) and with the default automatic \
-        policy (HNSW from 20,000 candidates, exact below, so a filtered query may be exact); then, with \
+        with the HNSW index forced (built with --m/--ef-construction, timed, with the category indexes of \
+        `tower index create`) and with the default automatic policy (HNSW from 20,000 candidates; a category \
+        filter walks its category's index; other filters below 20,000 are exact); then, with \
         synthetic recent events, the refreshed product_trending/product_neighbors and a published re-ranker, \
         the default policy with re-ranking (`auto+rerank`). Recall@20 compares HNSW's first page with \
         the exact one, for focused customers (one interest) and mixed ones (three interests). The scratch \
@@ -45,6 +46,9 @@ struct BenchRankingCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("maintenance-work-mem"), help: "Memory for the index build.")
     var maintenanceWorkMem = "2GB"
+
+    @Option(name: .customLong("category-min-products"), help: "Build a category's own index from this many products (as tower index create).")
+    var categoryMinProducts = 2_000
 
     @Flag(name: .customLong("skip-exact"), help: "Do not time exact scans (recall still uses them).")
     var skipExact = false
@@ -95,6 +99,10 @@ struct BenchRankingCommand: AsyncParsableCommand {
         let indexBytes = try VectorIndex(writer).status()?.sizeBytes ?? 0
         print(String(format: "# %d products: HNSW (m=%d, ef_construction=%d) built in %.1f s, %.0f MB", size, m, efConstruction,
                      Date().timeIntervalSince(start), Double(indexBytes) / 1_048_576))
+        start = Date()
+        let categories = try CategoryVectorIndex(writer).create(minProducts: categoryMinProducts, options)
+        print(String(format: "# %d products: %d category indexes (categories of at least %d products) built in %.1f s", size,
+                     categories.count, categoryMinProducts, Date().timeIntervalSince(start)))
 
         let exact = ranker(db, search: .exact, efSearch: 0)  // timed with the index present, as in production
         if !skipExact { try timeScenarios(exact, size: size, label: "exact", customers: focused) }

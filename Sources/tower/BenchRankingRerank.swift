@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import TowerConfig
+import TowerModel
 import TowerRanking
 import TowerRerank
 import TowerStore
@@ -10,7 +11,7 @@ import TowerStore
 extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
     /// days) for customers 1…`customers` (their window history too) and as many background customers, then
-    /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights.
+    /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights in the trained shape.
     static func prepareRerank(_ writer: PostgresConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10) throws {
         let start = Date()
         try writer.execute("SELECT setseed(0.42)")
@@ -29,7 +30,10 @@ extension BenchRankingCommand {
         let types = EventTypes.default
         try TrendingRepository(writer, eventTypes: types).refresh()
         let rows = try NeighborRepository(writer, eventTypes: types).refresh()
-        var parameters = RerankParameters(version: "bench")
+        // The shape `tower train` publishes (default candidate counts, K and hidden units), with hand-set weights:
+        // training needs a user tower behind the customer vectors, which the synthetic catalog does not have,
+        // and the latency depends on the shape only.
+        var parameters = RerankParameters(version: "bench", hidden: RerankTrainingOptions().hidden)
         for (feature, weight) in [("cosine", 4), ("repeat_decayed", 1), ("covisit", 2), ("bought", 2), ("popularity_7d", 0.2)] as [(String, Float)] {
             parameters.linear[RerankFeatures.names.firstIndex(of: feature)!] = weight
         }

@@ -20,7 +20,9 @@ struct IndexCommand: AsyncParsableCommand {
             commandName: "create", abstract: "Build the HNSW index on products.embedding.",
             discussion: """
             CREATE INDEX products_embedding_hnsw ON products USING hnsw (embedding vector_cosine_ops) \
-            WITH (m, ef_construction), then ANALYZE. Needs the read/write role (TOWER_DATABASE_URL). \
+            WITH (m, ef_construction), then ANALYZE; then one partial index of the same kind per top-level \
+            category holding at least --category-min-products products (WHERE category_path[1] = …), which \
+            feeds filtered to that category walk instead of scanning its rows. Needs the read/write role (TOWER_DATABASE_URL). \
             Give the build enough memory (--maintenance-work-mem, about 2.5 kB per product at 384 dims) or it \
             spills to disk and slows down a lot. Build times on the reference machine are in docs/ranking.md.
             """)
@@ -41,6 +43,9 @@ struct IndexCommand: AsyncParsableCommand {
 
         @Flag(name: .long, help: "Build without blocking writes (CREATE INDEX CONCURRENTLY; slower).")
         var concurrently = false
+
+        @Option(name: .customLong("category-min-products"), help: "Build a category's own index from this many products (0: none).")
+        var categoryMinProducts = 2_000
 
         func run() async throws {
             try await runReportingErrors {
@@ -63,12 +68,18 @@ struct IndexCommand: AsyncParsableCommand {
                 } else {
                     print("\(VectorIndex.name) already exists: `tower index drop` first to rebuild it with other settings")
                 }
+                if categoryMinProducts > 0 {
+                    let categoryStart = Date()
+                    let built = try CategoryVectorIndex(connection).create(minProducts: categoryMinProducts, options)
+                    print("category indexes: built \(built.count) (\(built.joined(separator: ", "))) in "
+                          + String(format: "%.1f s", Date().timeIntervalSince(categoryStart)))
+                }
             }
         }
     }
 
     struct Drop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Drop the HNSW index (ranking falls back to exact scans).")
+        static let configuration = CommandConfiguration(commandName: "drop", abstract: "Drop the HNSW index and the category indexes (ranking falls back to exact scans).")
 
         @OptionGroup var global: GlobalOptions
 
@@ -77,8 +88,10 @@ struct IndexCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let dropped = try VectorIndex(try global.connect()).drop(concurrently: concurrently)
+                let connection = try global.connect()
+                let dropped = try VectorIndex(connection).drop(concurrently: concurrently)
                 print(dropped ? "dropped \(VectorIndex.name)" : "\(VectorIndex.name) does not exist")
+                print("dropped \(try CategoryVectorIndex(connection).drop()) category indexes")
             }
         }
     }
@@ -100,9 +113,10 @@ struct IndexCommand: AsyncParsableCommand {
                           + "\(Self.megabytes(s.sizeBytes)), options \(s.options.isEmpty ? "pgvector defaults (m=16, ef_construction=64)" : s.options.joined(separator: ", "))")
                 }
                 print("products (estimate): \(seen.estimatedProducts)")
+                print("category indexes: " + (seen.categoryIndexes.isEmpty ? "none" : seen.categoryIndexes.sorted().joined(separator: ", ")))
                 let policy = ranker.configuration.vectorSearch
                 print("ranking uses: " + (seen.usesIndex(policy)
-                    ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans; exact for filters leaving fewer than \(Self.threshold(policy)) products)"
+                    ? "HNSW (ef_search \(ranker.configuration.efSearch), iterative strict-order scans; exact for filters leaving fewer than \(Self.threshold(policy)) products, except a category with its own index from \(ranker.configuration.categoryIndexMinimum))"
                     : seen.hasIndex ? "exact scans (below the \(Self.threshold(policy)) products threshold)" : "exact scans (no usable HNSW index)"))
             }
         }

@@ -24,7 +24,7 @@ final class HNSWTests: XCTestCase {
         XCTAssertTrue(status.usesIndex(.default), "\(status)")
 
         // Recall@20 of the index against the exact order.
-        let scansBefore = try indexScans(f.writer)
+        let scansBefore = try indexScans(f.writer, VectorIndex.name)
         var found = 0
         for customer in 1...Int64(customers) {
             let truth = Set(try exact.feed(customer: customer).items.map(\.productID))
@@ -34,7 +34,7 @@ final class HNSWTests: XCTestCase {
         }
         let recall = Double(found) / Double(customers * 20)
         XCTAssertGreaterThanOrEqual(recall, 0.95, "recall@20")
-        try waitUntil("the approximate feeds used the HNSW index") { try indexScans(f.writer) >= scansBefore + customers }
+        try waitUntil("the approximate feeds used the HNSW index") { try indexScans(f.writer, VectorIndex.name) >= scansBefore + customers }
 
         // With the index forced, pages are slices of one deterministic order: no overlap, no gap, full pages,
         // also when filters make the iterative scan go far.
@@ -92,30 +92,11 @@ final class HNSWTests: XCTestCase {
             for customer: Int64 in 1...3 {
                 let truth = try exact.feed(customer: customer, filters: filters, perPage: 5000).items
                 let whole = try forced.feed(customer: customer, filters: filters, perPage: 5000).items
-                var paged: [RankedItem] = []
-                for page in 1... {
-                    let items = try forced.feed(customer: customer, filters: filters, page: page, perPage: 25).items
-                    paged += items
-                    if items.count < 25 { break }
-                }
+                let paged = try allPages(forced, customer: customer, filters: filters, perPage: 25)
                 XCTAssertEqual(paged, whole, "\(filters)")
                 XCTAssertEqual(paged.count, truth.count)
                 XCTAssertEqual(Set(paged.map(\.productID)), Set(truth.map(\.productID)))
             }
-        }
-    }
-
-    private func indexScans(_ connection: PostgresConnection) throws -> Int {
-        try connection.query("SELECT coalesce(sum(idx_scan), 0)::bigint FROM pg_stat_user_indexes WHERE indexrelname = $1",
-                             [VectorIndex.name])[0].decode(0)
-    }
-
-    /// Statistics reach the views a moment after the ranker's sessions go idle.
-    private func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date(timeIntervalSinceNow: 15)
-        while try !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting until \(what)") }
-            Thread.sleep(forTimeInterval: 0.2)
         }
     }
 }

@@ -126,3 +126,32 @@ final class RankingFixture {
         }
     }
 }
+
+/// Helpers the index tests share.
+extension XCTestCase {
+    /// Every page of `perPage` of a feed, requested one by one until a short page.
+    func allPages(_ ranker: Ranker, customer: Int64, filters: RankingFilters, perPage: Int) throws -> [RankedItem] {
+        var paged: [RankedItem] = []
+        for page in 1... {
+            let items = try ranker.feed(customer: customer, filters: filters, page: page, perPage: perPage).items
+            paged += items
+            if items.count < perPage { break }
+        }
+        return paged
+    }
+
+    /// Scans of index `name` so far (`pg_stat_user_indexes`).
+    func indexScans(_ connection: PostgresConnection, _ name: String) throws -> Int {
+        try connection.query("SELECT coalesce(sum(idx_scan), 0)::bigint FROM pg_stat_user_indexes WHERE indexrelname = $1",
+                             [name])[0].decode(0)
+    }
+
+    /// Statistics reach the views a moment after the ranker's sessions go idle.
+    func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date(timeIntervalSinceNow: 15)
+        while try !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting until \(what)") }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+    }
+}

@@ -166,4 +166,22 @@ final class RerankFeedTests: XCTestCase {
         try interact(3, f.popularityOrder()[0], "product_added_to_cart", minutesAgo: 1)
         XCTAssertEqual(ids(try ranker.feed(customer: 3, perPage: 5, exclude: .carted).items), Array(f.popularityOrder()[1...5]))
     }
+
+    /// With the HNSW index forced and its stream ending early (a scan budget of one tuple), the head's top by
+    /// cosine continues exactly: the re-ranked order still holds every product once and pages tile it.
+    func testTheIndexPathTilesAcrossKWhenTheStreamEndsEarly() throws {
+        try VectorIndex(f.writer).create()
+        try publish(parameters(version: "v1", k: 50))
+        let exact = f.ranker { $0.vectorSearch = .exact; $0.rerankCheckInterval = 0 }
+        let starved = f.ranker { $0.vectorSearch = .approximate; $0.maxScanTuples = 1; $0.rerankCheckInterval = 0 }
+        for filters in [RankingFilters.none, RankingFilters(categoryPrefix: ["clothing"])] {
+            let truth = ids(try exact.feed(customer: 1, filters: filters, perPage: 1000).items)
+            let all = ids(try starved.feed(customer: 1, filters: filters, perPage: 1000).items)
+            XCTAssertEqual(Set(all), Set(truth), "\(filters)")
+            XCTAssertEqual(all.count, truth.count)
+            var pages: [Int64] = []
+            for page in 1...8 { pages += ids(try starved.feed(customer: 1, filters: filters, page: page, perPage: 13).items) }
+            XCTAssertEqual(pages, Array(all.prefix(104)), "pages are slices of one order across the K boundary")
+        }
+    }
 }

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import TowerMath
+import TowerRanking
+import TowerServe
+import TowerStore
+import TowerWorker
+
+/// `tower bench serve`: HTTP latency and throughput of `tower serve` per route under wrk, beside the same reads
+/// through the library.
+struct BenchServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Benchmark tower serve (HTTP, with wrk) against the library.",
+        discussion: """
+        Creates a scratch database (the read/write role needs CREATEDB) with a synthetic catalog, customer \
+        vectors, the HNSW index, recent events, the serving tables and a published re-ranker (as `tower bench \
+        ranking`), starts `tower serve` in this process on --port (no auth, no rate limit, access logs formatted \
+        and discarded), and for each route and each connection count runs wrk (`apt-get install wrk`) for \
+        --seconds with a random customer and product per request (nothing is cached), then the same reads \
+        through the library from as many threads. Prints p50/p99 latency, requests/s and errors per line. \
+        The database shares the machine's cores with the server and the load generator.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Catalog size.") var products = 100_000
+    @Option(help: "Customers with a vector and recent events; requests pick one at random.") var customers = 1_000
+    @Option(help: "Products of the product routes are drawn from the first this-many (the ones with events).")
+    var productRange = 1_000
+    @Option(parsing: .upToNextOption, help: "Concurrent connections (HTTP) and threads (library).") var connections = [1, 16, 128]
+    @Option(help: "Seconds per measurement.") var seconds = 5
+    @Option(help: "Server worker threads = database connections (TOWER_API_WORKERS).") var workers = ServeConfiguration(databaseURL: "", keyDigests: nil).workers
+    @Option(parsing: .upToNextOption, help: "Routes to measure (default: all).") var routes: [String] = []
+    @Option(help: "Loopback port of the server.") var port = 18470
+    @Option(help: "Use this database kept by an earlier run (--keep) instead of creating one.") var reuse: String?
+    @Flag(help: "Keep the scratch database for inspection or --reuse.") var keep = false
+
+    func validate() throws {
+        guard products > 0, customers > 0, productRange > 0, seconds > 0, workers > 0, !connections.isEmpty,
+              connections.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("products, customers, product-range, seconds, workers and connections must be positive")
+        }
+        let names = Set(ServeScenario.all(category: "").map(\.name))
+        if let unknown = routes.first(where: { !names.contains($0) }) {
+            throw ValidationError("unknown route \"\(unknown)\": use \(names.sorted().map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
+            print(BLASKernel.current)
+            let settings = try global.settings()
+            let rw = try settings.requireDatabaseURL(), ro = try global.readOnlyDatabaseURL()
+            let readOnlyURL: String
+            var scratch: ScratchBenchDatabase?
+            if let reuse {
+                readOnlyURL = ScratchBenchDatabase.url(ro, database: reuse)
+            } else {
+                let db = try ScratchBenchDatabase(readWriteURL: rw, readOnlyURL: ro)
+                scratch = db
+                readOnlyURL = db.readOnlyURL
+                try prepare(db)
+            }
+            defer { if let scratch { if keep { print("kept database \(scratch.name)") } else { scratch.drop() } } }
+            try await measure(readOnlyURL: readOnlyURL)
+        }
+    }
+
+    /// The catalog, customers, index and two-stage serving data of `tower bench ranking`.
+    private func prepare(_ db: ScratchBenchDatabase) throws {
+        let writer = try PostgresConnection(url: db.readWriteURL)
+        try Migrator(writer).migrate()
+        let start = Date()
+        let catalog = SyntheticCatalog(count: products)
+        try catalog.load(into: writer)
+        try catalog.loadCustomers(1...customers, into: writer)
+        try VectorIndex(writer).create(VectorIndex.Options())
+        try CategoryVectorIndex(writer).create(minProducts: 2_000)
+        try BenchRankingCommand.prepareRerank(writer, products: products, customers: customers)
+        try writer.execute("ANALYZE")
+        print(String(format: "# %d products, %d customers, HNSW index and serving tables ready in %.1f s", products, customers,
+                     Date().timeIntervalSince(start)))
+    }
+
+    private func measure(readOnlyURL: String) async throws {
+        let category = SyntheticCatalog.topCategory(3)
+        let scenarios = ServeScenario.all(category: category).filter { routes.isEmpty || routes.contains($0.name) }
+        let server = TowerServer(configuration: ServeConfiguration(port: port, databaseURL: readOnlyURL, workers: workers, keyDigests: nil,
+                                                                   rateLimit: 0),
+                                 logger: Logger(label: "tower-serve") { JSONLogHandler(label: $0, output: LogOutput(journal: false) { _ in }) })
+        let ready = AsyncStream<Void>.makeStream()
+        let serving = Task { try await server.run(handleSignals: false) { ready.continuation.yield() } }
+        defer { serving.cancel() }
+        guard await Self.first(of: ready.stream, within: 30) else { throw BenchServeError.serverDidNotStart }
+
+        var libraryConfiguration = RankerConfiguration()
+        libraryConfiguration.maxConnections = workers
+        let ranker = Ranker(url: readOnlyURL, configuration: libraryConfiguration)
+        defer { ranker.close() }
+        let http = WrkLoad(baseURL: "http://127.0.0.1:\(port)", customers: customers, products: productRange)
+        let library = LibraryLoad(ranker: ranker, customers: customers, products: productRange)
+        print(String(format: "machine: %d cores, load average %@; server: %d workers; %d s per line; category %@",
+                     ProcessInfo.processInfo.activeProcessorCount, BenchRankingCommand.loadAverage(), workers, seconds, category))
+        print("route             conns |  HTTP p50 ms   p99 ms    req/s  errors |  library p50 ms   p99 ms    req/s  errors | load")
+        for scenario in scenarios {
+            _ = try http.run(scenario, connections: 4, seconds: 1)  // warm the server's connections and caches
+            for n in connections {
+                let h = try http.run(scenario, connections: n, seconds: seconds)
+                let l = library.run(scenario, callers: n, seconds: Double(seconds))
+                print(scenario.name.padding(toLength: 16, withPad: " ", startingAt: 0) + BenchRankingCommand.pad(String(n), 6) + " | "
+                      + Self.columns(h) + " | " + BenchRankingCommand.pad("", 3) + Self.columns(l) + " | " + BenchRankingCommand.loadAverage())
+            }
+        }
+    }
+
+    private static func columns(_ f: LoadFigures) -> String {
+        BenchRankingCommand.pad(String(format: "%.2f", f.p50ms), 12) + BenchRankingCommand.pad(String(format: "%.2f", f.p99ms), 9)
+            + BenchRankingCommand.pad(String(format: "%.0f", f.perSecond), 9) + BenchRankingCommand.pad(String(f.errors), 8)
+    }
+
+    /// Whether `stream` yields within `seconds`.
+    private static func first(of stream: AsyncStream<Void>, within seconds: Double) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { for await _ in stream { return true }; return false }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)); return false }
+            let result = await group.next() ?? false
+            group.cancelAll()
+            return result
+        }
+    }
+}
