@@ -35,6 +35,11 @@ public struct EventLogRepository {
     /// Number of logged events.
     public func count() throws -> Int { try connection.query("SELECT count(*) FROM events")[0].decode(0) }
 
+    /// The distinct products of the logged events, ascending.
+    public func productIDs() throws -> [Int64] {
+        try connection.query("SELECT DISTINCT product_id FROM events ORDER BY product_id").rows.map { try $0.decode(0) }
+    }
+
     /// The default train/test boundary: the `occurred_at` (µs) of the event at position ⌊fraction · N⌋ in
     /// log order (`occurred_at`, `event_id`), so that at most that share of events lies strictly before it.
     /// Nil when the log is empty.

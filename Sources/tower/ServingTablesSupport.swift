@@ -15,16 +15,17 @@ enum ServingTablesSupport {
         print("refreshed product_trending (\(trending) products) and product_neighbors (\(neighbors) rows)")
     }
 
-    /// Replaces `product_neighbors` kind `similar` with the item-vector neighbours of `model` over `catalog`, when
-    /// its re-ranker's candidates read them.
+    /// Replaces `product_neighbors` kind `similar` with the item-vector neighbours of `model` over `catalog` for the
+    /// products with events, when its re-ranker's candidates read them.
     static func writeSimilar(_ model: UserTowerModel, catalog: CatalogVectors, _ connection: PostgresConnection,
                              _ settings: TowerSettings) throws {
         guard model.rerank?.candidates.usesItemNeighbors == true else { return }
         let ranker = CatalogRanker(dimension: catalog.dimension, items: Evaluator.itemVectors(of: model, catalog: catalog),
                                    isCandidate: catalog.active)
-        let rows = try NeighborRepository(connection, eventTypes: settings.eventTypes)
-            .write(similar: ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs))
-        print("wrote product_neighbors kind similar (\(rows) rows, \(ItemNeighbors.defaultLimit) per product)")
+        let rows = try EventLogRepository(connection).productIDs().compactMap { catalog.index(of: $0).map(Int.init) }
+        let written = try NeighborRepository(connection, eventTypes: settings.eventTypes)
+            .write(similar: ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, rows: rows))
+        print("wrote product_neighbors kind similar (\(written) rows, \(ItemNeighbors.defaultLimit) per product with events)")
     }
 
     /// Makes `model`'s re-ranker the served one (nothing when it has none).

@@ -157,5 +157,9 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(n[4]?.map(\.productID), [3, 2])
         XCTAssertEqual(n[5]?.map(\.productID), [1, 2], "an inactive product has neighbours but is nobody's")
         XCTAssertEqual(ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, limit: 10)[1]?.map(\.productID), [2, 3, 4])
+        let some = ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, rows: [3, 0], limit: 2)
+        XCTAssertEqual(Set(some.keys), [4, 1], "only the rows asked for")
+        XCTAssertEqual(some[4]?.map(\.productID), n[4]?.map(\.productID))
+        XCTAssertEqual(some[1]?.map(\.productID), n[1]?.map(\.productID))
     }
 }

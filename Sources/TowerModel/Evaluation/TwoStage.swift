@@ -28,7 +28,9 @@ public struct TwoStage: Sendable {
         }
         covisit = CoVisitation.neighbors(of: events, kind: .covisit, boughtThreshold: boughtThreshold)
         bought = CoVisitation.neighbors(of: events, kind: .bought, boughtThreshold: boughtThreshold)
-        similar = settings.usesItemNeighbors ? ItemNeighbors.nearest(items, productIDs: catalog.productIDs) : [:]
+        // As served: neighbours of the products with events (which rows are computed, not what they hold, so no leak).
+        similar = settings.usesItemNeighbors
+            ? ItemNeighbors.nearest(items, productIDs: catalog.productIDs, rows: Set(log.products.map { Int($0) }).sorted()) : [:]
         let anchor = used.last.map { Double(log.times[$0]) * 1e-6 } ?? 0
         let rows = Trending.rows(of: used.map { (catalog.productIDs[Int(log.products[$0])], typeWeight[Int(log.types[$0])],
                                                   Double(log.times[$0]) * 1e-6) }, anchor: anchor)
