@@ -33,7 +33,14 @@ let package = Package(
         .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
         .target(name: "TowerRerank"),
+        // The user tower's forward pass and the model files: all that towerd runs.
         .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
+        // The event log, the offline metrics and the baselines (`tower evaluate`; training validates with them).
+        .target(name: "TowerEvaluation", dependencies: ["TowerModel", "TowerMath", "TowerRerank"]),
+        // The user tower's backward pass, its trainer and the re-ranker's (`tower train`).
+        .target(name: "TowerTraining", dependencies: ["TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank"]),
+        // MiniLM and the product text it encodes (`tower catalog embed`).
+        .target(name: "TowerTextEncoder", dependencies: ["TowerModel", "TowerMath"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
@@ -56,19 +63,24 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerEvaluation",
+            "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Tests: one target per module; integration tests use the servers of deploy/local.sh.
-        .target(name: "TowerTestSupport", dependencies: ["Postgres", "TowerConfig"], path: "Tests/TowerTestSupport"),
+        .target(name: "TowerTestSupport", dependencies: ["Postgres", "TowerConfig", "TowerEvaluation", "TowerModel", "TowerMath"],
+                path: "Tests/TowerTestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
-        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerMath", "TowerTestSupport"]),
+        .testTarget(name: "TowerEvaluationTests", dependencies: ["TowerEvaluation", "TowerModel", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerTrainingTests", dependencies: ["TowerTraining", "TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerTextEncoderTests", dependencies: ["TowerTextEncoder", "TowerModel", "TowerMath", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import TowerMath
+import TowerModel
 import TowerRerank
 
 /// The metrics of one model on one set of test events, overall and split by whether the event had a history.

@@ -1,5 +1,6 @@
 import Foundation
 import TowerMath
+import TowerModel
 
 /// sentence-transformers/all-MiniLM-L6-v2 in Swift: WordPiece tokenization, the BERT encoder on
 /// OpenBLAS, mean pooling over the tokens and L2 normalisation. Produces 384-d unit vectors equal

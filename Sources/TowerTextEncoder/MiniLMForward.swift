@@ -1,4 +1,5 @@
 import TowerMath
+import TowerModel
 
 /// One BERT forward pass plus mean pooling and L2 normalisation, on the calling thread.
 ///

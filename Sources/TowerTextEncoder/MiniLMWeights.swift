@@ -1,4 +1,5 @@
 import TowerMath
+import TowerModel
 
 /// The MiniLM weights in one contiguous buffer, laid out for the forward pass:
 /// Hugging Face tensor names, `Linear` weights kept as `[out, in]` (used transposed in GEMM),

@@ -1,3 +1,4 @@
+import TowerModel
 /// The text MiniLM embeds for a product, and its hash.
 ///
 /// Format: `Name | by Merchant | Parent | Category | Subcategory | Color color | tier`, one segment

@@ -1,3 +1,4 @@
+import TowerModel
 /// A problem loading or running the MiniLM text encoder, with what to do about it.
 public enum TextEncoderError: Error, CustomStringConvertible, Equatable {
     /// The weights folder or one of its files does not exist.

@@ -1,5 +1,7 @@
 import Foundation
+import TowerEvaluation
 import TowerMath
+import TowerModel
 import TowerRerank
 
 /// Options of the re-ranker's training (the second stage of `tower train`).

@@ -1,4 +1,6 @@
 import Foundation
+import TowerEvaluation
+import TowerModel
 
 /// Target events grouped into chunks of consecutive targets of one customer, and the assembly of a
 /// forward-pass batch from chunks: a chunk's histories are overlapping windows of the customer's log, so

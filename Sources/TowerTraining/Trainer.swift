@@ -1,5 +1,7 @@
 import Foundation
+import TowerEvaluation
 import TowerMath
+import TowerModel
 
 /// Progress of a training run, reported after every batch.
 public struct TrainingProgress: Sendable {

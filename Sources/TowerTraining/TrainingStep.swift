@@ -1,5 +1,7 @@
 import Foundation
+import TowerEvaluation
 import TowerMath
+import TowerModel
 
 /// The scratch state of one parallel part of a training step (touched by one thread at a time, hence
 /// `@unchecked Sendable`).
@@ -69,7 +71,7 @@ extension Trainer {
                     for (r, l) in rowLocals[i].enumerated() { (x.baseAddress! + r * d).update(from: v.baseAddress! + Int(l) * d, count: d) }
                 }
             }
-            return UserTowerPass(config: config, batch: input, workspace: parallelState[i].workspace, training: true)
+            return UserTowerPass(training: config, batch: input, workspace: parallelState[i].workspace)
         }
         let weightsNow = parameters
         Self.parallel(passes.count) { passes[$0].forward(weightsNow) }

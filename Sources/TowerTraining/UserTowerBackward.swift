@@ -1,14 +1,23 @@
 import TowerMath
+import TowerModel
+import TowerModel
 
 extension UserTowerPass {
+    /// A pass that also reserves the buffers `backward` takes.
+    package convenience init(training config: UserTowerConfig, batch: UserTowerBatch, workspace: Workspace = Workspace()) {
+        self.init(config: config, batch: batch, workspace: workspace,
+                  reserving: Self.backwardSizes(config, rows: batch.rowCount, sequences: batch.sequenceCount, counts: batch.counts))
+    }
+
     /// Backward pass after `forward`: given `dOutput` (sequences × dimension, the loss gradient with respect
     /// to the normalised outputs), adds the parameter gradients to `gradient` (the layout of
     /// `parameters.values`) and returns the gradient with respect to the input product vectors
     /// (rows × dimension).
-    func backward(_ parameters: UserTowerParameters, dOutput: [Float], gradient: inout [Float]) -> [Float] {
+    package func backward(_ parameters: UserTowerParameters, dOutput: [Float], gradient: inout [Float]) -> [Float] {
         precondition(dOutput.count == sequences * config.dimension, "dOutput needs sequences × dimension values")
         precondition(gradient.count == parameters.values.count, "gradient has the wrong size")
-        precondition(training, "backward needs a pass created with training: true")
+        precondition(reserved == Self.backwardSizes(config, rows: rows, sequences: sequences, counts: counts),
+                     "backward needs a pass created with init(training:batch:workspace:)")
         let dx = workspace.take(rows * config.dimension, zeroed: true)
         parameters.values.withUnsafeBufferPointer { w in
             dOutput.withUnsafeBufferPointer { dOut in
@@ -116,14 +125,14 @@ extension UserTowerPass {
     }
 
     /// The sizes of the buffers `backward` takes, in order.
-    static func backwardSizes(_ config: UserTowerConfig, rows: Int, sequences s: Int, counts: [Int]) -> [Int] {
+    private static func backwardSizes(_ config: UserTowerConfig, rows: Int, sequences s: Int, counts: [Int]) -> [Int] {
         let d = config.dimension, heads = config.heads, maxN = counts.max() ?? 0
         return [rows * d, s * d, s * d, s * d, s * heads * d, rows * d, rows * 2 * config.attentionDimension, rows,
                 maxN, maxN, heads * maxN, maxN, maxN * maxN]
     }
 
     /// `into[c] += Σ_r x[r, c]`.
-    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into: UnsafeMutablePointer<Float>) {
+    private static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { RowOps.accumulate(x + r * cols, count: cols, into: into) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerEvaluation
 import TowerMath
 import TowerModel
 import TowerStore

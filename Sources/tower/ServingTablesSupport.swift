@@ -1,5 +1,6 @@
 import Postgres
 import TowerConfig
+import TowerEvaluation
 import TowerModel
 import TowerStore
 

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import TowerModel
+@testable import TowerEvaluation
 import TowerRerank
+import TowerTestSupport
+import XCTest
 
 /// Every baseline on a hand-made log whose answers are worked out in the comments.
 final class BaselineTests: XCTestCase {
@@ -83,7 +84,7 @@ final class BaselineTests: XCTestCase {
     }
 
     func testEASEIsSkippedAboveTheProductLimit() {
-        let catalog = TrainingEventLogTests.catalog([1, 2, 3])
+        let catalog = CatalogFixture.catalog([1, 2, 3])
         let log = EventLog(events: (1...3).map { LoggedEvent(customerID: 1, productID: Int64($0), eventName: "view", time: Int64($0)) },
                            catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         var evaluator = Evaluator(log: log, catalog: catalog, splitAt: 3, eventWeights: ["view": 1])

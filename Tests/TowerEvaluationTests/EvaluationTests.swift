@@ -1,5 +1,7 @@
+@testable import TowerEvaluation
+import TowerModel
+import TowerTestSupport
 import XCTest
-@testable import TowerModel
 
 final class EvaluationTests: XCTestCase {
     func testMetricsFromRanks() {
@@ -62,7 +64,7 @@ final class EvaluationTests: XCTestCase {
     }
 
     func testWithoutATrainedModelOnlyTheBaselinesAreScoredAndReported() {
-        let catalog = TrainingEventLogTests.catalog([1, 2])
+        let catalog = CatalogFixture.catalog([1, 2])
         let events = [
             LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
             LoggedEvent(customerID: 1, productID: 2, eventName: "view", time: 5_000_000),
@@ -79,7 +81,7 @@ final class EvaluationTests: XCTestCase {
 
     func testNewItemsOnlyExcludesRepeats() {
         let s: Int64 = 1_000_000
-        let catalog = TrainingEventLogTests.catalog([1, 2])
+        let catalog = CatalogFixture.catalog([1, 2])
         let events = [
             LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
             LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 5 * s),

@@ -1,14 +1,9 @@
+@testable import TowerEvaluation
+import TowerTestSupport
 import XCTest
-@testable import TowerModel
 
-final class TrainingEventLogTests: XCTestCase {
+final class EventLogTests: XCTestCase {
     static let second: Int64 = 1_000_000
-
-    static func catalog(_ ids: [Int64], dimension: Int = 4) -> CatalogVectors {
-        CatalogVectors(dimension: dimension, products: ids.map { id in
-            (id: id, vector: (0..<dimension).map { Float((Int(id) * 7 + $0 * 3) % 11) - 5 }, active: true)
-        })
-    }
 
     private func event(_ customer: Int64, _ product: Int64, _ seconds: Int64, _ name: String = "click") -> LoggedEvent {
         LoggedEvent(customerID: customer, productID: product, eventName: name, time: seconds * Self.second)
@@ -20,7 +15,7 @@ final class TrainingEventLogTests: XCTestCase {
     }
 
     func testHistoryIsStrictlyEarlierInsideTheWindowWithBasketsExcluded() {
-        let catalog = Self.catalog([1, 2, 3, 4, 5, 6])
+        let catalog = CatalogFixture.catalog([1, 2, 3, 4, 5, 6])
         let events = [
             event(7, 1, 0), event(8, 6, 5), event(7, 2, 10), event(7, 3, 10), event(7, 4, 20), event(7, 5, 25),
         ]
@@ -34,7 +29,7 @@ final class TrainingEventLogTests: XCTestCase {
     }
 
     func testHistoryKeepsTheTwentyMostRecentAndLogOrderBreaksTimeTies() {
-        let catalog = Self.catalog(Array(1...30))
+        let catalog = CatalogFixture.catalog(Array(1...30))
         var events = (1...24).map { event(1, Int64($0), Int64($0)) }
         events.append(event(1, 25, 24))   // same second as product 24, later in the log
         events.append(event(1, 26, 30))
@@ -44,7 +39,7 @@ final class TrainingEventLogTests: XCTestCase {
     }
 
     func testUnknownProductsAreDroppedAndUnknownNamesGetTypes() {
-        let catalog = Self.catalog([1, 2])
+        let catalog = CatalogFixture.catalog([1, 2])
         let log = EventLog(events: [event(1, 1, 0, "view"), event(1, 99, 1), event(1, 2, 2, "wishlist")], catalog: catalog,
                            eventNames: ["view", "click"], windowSeconds: 60)
         XCTAssertEqual(log.count, 2)

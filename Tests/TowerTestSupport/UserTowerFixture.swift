@@ -1,14 +1,14 @@
 import Foundation
 import TowerMath
-@testable import TowerModel
+import TowerModel
 
 /// Small random models and batches for the user tower tests.
-enum UserTowerFixture {
-    static let config = UserTowerConfig(dimension: 8, heads: 2, attentionDimension: 6, maxHistory: 5,
-                                        eventNames: ["view", "click", "cart"], initialHalfLifeSeconds: 3_600)
+public enum UserTowerFixture {
+    public static let config = UserTowerConfig(dimension: 8, heads: 2, attentionDimension: 6, maxHistory: 5,
+                                               eventNames: ["view", "click", "cart"], initialHalfLifeSeconds: 3_600)
 
     /// Parameters with every tensor random (so every path, attention included, carries gradient).
-    static func randomParameters(seed: UInt64 = 1, config: UserTowerConfig = config) -> UserTowerParameters {
+    public static func randomParameters(seed: UInt64 = 1, config: UserTowerConfig = config) -> UserTowerParameters {
         var p = UserTowerParameters(config: config, seed: seed)
         var rng = SplitMix64(seed: seed &+ 7)
         for i in p.values.indices { p.values[i] += 0.3 * rng.nextGaussian() }
@@ -16,13 +16,13 @@ enum UserTowerFixture {
         return p
     }
 
-    static func randomVectors(_ count: Int, dimension: Int, rng: inout SplitMix64) -> [Float] {
+    public static func randomVectors(_ count: Int, dimension: Int, rng: inout SplitMix64) -> [Float] {
         (0..<count * dimension).map { _ in rng.nextGaussian() }
     }
 
     /// Three sequences over six rows that share rows (as in training), with an unknown type (index 3),
     /// a length-1 sequence and a full-length one.
-    static func sharedRowBatch(seed: UInt64 = 3) -> UserTowerBatch {
+    public static func sharedRowBatch(seed: UInt64 = 3) -> UserTowerBatch {
         var rng = SplitMix64(seed: seed)
         let rows = 6
         return UserTowerBatch(vectors: randomVectors(rows, dimension: config.dimension, rng: &rng),

@@ -1,7 +1,7 @@
 import Foundation
 import TowerConfig
-import TowerModel
 import TowerTestSupport
+import TowerTextEncoder
 import XCTest
 
 /// The MiniLM weights (TOWER_ENCODER_DIR from the environment or `.local/tower.env`) and the public

@@ -1,14 +1,15 @@
 import Foundation
 import TowerConfig
 import TowerMath
+import TowerModel
+import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 /// The numbers stay right under every OpenBLAS kernel Tower may run on this CPU: the test runs its own probe
 /// in a child process per kernel (`OPENBLAS_CORETYPE` is read when OpenBLAS loads) and compares the results.
 final class KernelNumericsTests: XCTestCase {
     private static let probeOutput = "TOWER_KERNEL_PROBE_OUTPUT"
-    private static let probeName = "TowerModelTests.KernelNumericsTests/testProbeUnderOneKernel"
+    private static let probeName = "TowerTextEncoderTests.KernelNumericsTests/testProbeUnderOneKernel"
 
     func testEncoderAndUserTowerAgreeUnderEveryKernelThisCPURuns() throws {
         let flags = BLASKernel.cpuFlags()

@@ -1,7 +1,7 @@
 import Foundation
 import TowerMath
+@testable import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 final class MiniLMEncoderTests: XCTestCase {
     func testMatchesEveryReferenceEmbedding() throws {

@@ -1,6 +1,6 @@
 import Foundation
+@testable import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 final class OrderedPipelineTests: XCTestCase {
     private struct Stop: Error {}

@@ -1,5 +1,6 @@
+import TowerModel
+@testable import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 final class ProductTextPlannerTests: XCTestCase {
     private let catalog = [

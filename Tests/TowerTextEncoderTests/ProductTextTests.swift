@@ -1,5 +1,6 @@
+import TowerModel
+@testable import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 final class ProductTextTests: XCTestCase {
     func testFullTextMatchesTheSeedFormat() {

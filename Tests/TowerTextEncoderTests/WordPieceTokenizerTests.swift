@@ -1,5 +1,5 @@
+@testable import TowerTextEncoder
 import XCTest
-@testable import TowerModel
 
 final class WordPieceTokenizerTests: XCTestCase {
     // MARK: Algorithm, on a tiny vocabulary (no weights needed).

@@ -1,5 +1,8 @@
+import TowerMath
+import TowerModel
+import TowerTestSupport
+@testable import TowerTraining
 import XCTest
-@testable import TowerModel
 
 /// Every hand-written gradient against central finite differences of a random linear loss.
 final class GradientCheckTests: XCTestCase {
@@ -118,7 +121,7 @@ final class GradientCheckTests: XCTestCase {
             pass.forward(p)
             return Self.dot(pass.output.array(), c)
         }
-        let pass = UserTowerPass(config: params.config, batch: batch, training: true)
+        let pass = UserTowerPass(training: params.config, batch: batch)
         pass.forward(params)
         var gradient = [Float](repeating: 0, count: params.values.count)
         let dx = pass.backward(params, dOutput: c, gradient: &gradient)
@@ -147,7 +150,7 @@ final class GradientCheckTests: XCTestCase {
     func testAttentionGradientsAreNonZero() {
         let params = UserTowerFixture.randomParameters()
         let batch = UserTowerFixture.sharedRowBatch()
-        let pass = UserTowerPass(config: params.config, batch: batch, training: true)
+        let pass = UserTowerPass(training: params.config, batch: batch)
         pass.forward(params)
         var gradient = [Float](repeating: 0, count: params.values.count)
         _ = pass.backward(params, dOutput: weights(batch.sequenceCount * 8, seed: 9), gradient: &gradient)
@@ -158,5 +161,4 @@ final class GradientCheckTests: XCTestCase {
     }
 }
 
-import TowerMath
 private func Activations_softmax(_ p: UnsafeMutablePointer<Float>, _ n: Int) { Activations.softmaxRows(p, rows: 1, cols: n) }

@@ -1,8 +1,11 @@
 import Foundation
+import TowerEvaluation
 import TowerMath
+import TowerModel
 import TowerRerank
+import TowerTestSupport
+@testable import TowerTraining
 import XCTest
-@testable import TowerModel
 
 final class RerankTrainingTests: XCTestCase {
     func batch(rows: Int, features f: Int, seed: UInt64) -> RerankBatch {
@@ -47,7 +50,7 @@ final class RerankTrainingTests: XCTestCase {
 
     /// A log where customers always re-take what they took last: the re-ranker must learn that repeats matter.
     static func repeatLog(customers: Int, extraAfter: Int64? = nil) -> (EventLog, CatalogVectors) {
-        let catalog = TrainingEventLogTests.catalog(Array(1...40))
+        let catalog = CatalogFixture.catalog(Array(1...40))
         var rng = SplitMix64(seed: 1)
         var events: [LoggedEvent] = []
         var t: Int64 = 0
@@ -109,7 +112,7 @@ final class RerankTrainingTests: XCTestCase {
     /// The opposite shop: customers never re-take a product (each round a new one). The same code must learn
     /// from the data to rank an untouched candidate above the customer's own history.
     func testLearnsThatCustomersNeverRebuy() throws {
-        let catalog = TrainingEventLogTests.catalog(Array(1...40))
+        let catalog = CatalogFixture.catalog(Array(1...40))
         var events: [LoggedEvent] = []
         var t: Int64 = 0
         for round in 0..<6 {

@@ -1,6 +1,8 @@
+import TowerEvaluation
 import TowerMath
+import TowerModel
+@testable import TowerTraining
 import XCTest
-@testable import TowerModel
 
 final class TrainingTests: XCTestCase {
     /// A log where each customer walks a fixed cycle of products (p → p + 1), a pattern the default model
