@@ -158,8 +158,8 @@ public final class Ranker: Sendable {
                 }
             } catch let error as PostgresError where error.isTransient {
                 failures += 1
-                guard configuration.retry.allows(after: failures) else { throw RankingError(error) }
-                Thread.sleep(forTimeInterval: configuration.retry.delay(forAttempt: failures - 1))
+                guard configuration.retry.policy.allows(after: failures) else { throw RankingError(error) }
+                Thread.sleep(forTimeInterval: configuration.retry.policy.delay(forAttempt: failures - 1))
             } catch let error as PostgresError {
                 throw RankingError(error, statementTimeout: configuration.statementTimeout)
             }
