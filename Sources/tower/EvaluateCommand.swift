@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import TowerConfig
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 
 /// `tower evaluate`: scores the trained model (two-stage when it holds a re-ranker) against the baselines.

@@ -3,6 +3,7 @@ import Foundation
 import TowerConfig
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 
 /// `tower train`: trains the user tower (and the item residuals), then the re-ranker, on the event log.
