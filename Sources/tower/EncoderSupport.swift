@@ -1,4 +1,5 @@
 import Foundation
+import TowerConfig
 import TowerMath
 import TowerTextEncoder
 

@@ -4,6 +4,7 @@ import TowerConfig
 import TowerEvaluation
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 import TowerTraining
 
