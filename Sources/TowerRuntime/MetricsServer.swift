@@ -1,10 +1,12 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// `GET /metrics` and, with a health check, `GET /health` on a local address: towerd's endpoint (TOWER_METRICS_ADDR).
-/// A Hummingbird server, run as one service of the process's `ServiceGroup`; it stops when the group shuts down.
+/// A Hummingbird server on one event-loop thread of its own, run as one service of the process's `ServiceGroup`; it
+/// stops when the group shuts down.
 public struct MetricsServer: Service {
     /// Where the endpoint listens unless configured otherwise.
     public static let defaultAddress = "127.0.0.1:9464"
@@ -42,17 +44,22 @@ public struct MetricsServer: Service {
         router.get("/") { _, _ in health == nil ? "GET /metrics\n" : "GET /metrics, GET /health\n" }
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let app = Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
                               onServerRunning: { channel in
                                   announce.yield(channel.localAddress?.port ?? address.port)
                                   announce.finish()
-                              }, logger: quiet)
+                              }, eventLoopGroupProvider: .shared(loop), logger: quiet)
         defer { announce.finish() }
+        let failure: (any Error)?
         do {
             try await app.run()
+            failure = nil
         } catch {
-            throw MetricsServerError.cannotListen(address: "\(address)", key: key, reason: "\(error)")
+            failure = error
         }
+        try? await loop.shutdownGracefully()
+        if let failure { throw MetricsServerError.cannotListen(address: "\(address)", key: key, reason: "\(failure)") }
     }
 }
 
