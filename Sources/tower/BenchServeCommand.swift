@@ -5,6 +5,7 @@ import Logging
 import TowerConfig
 import TowerMath
 import TowerRanking
+import TowerRuntime
 import TowerServe
 import TowerStore
 import TowerWorker
