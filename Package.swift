@@ -126,3 +126,9 @@ for target in package.targets where target.type != .system {
         .enableUpcomingFeature("MemberImportVisibility"),
     ]
 }
+
+// A plain `import` is internal, so a module's public API cannot expose what it imports without saying so
+// (`public import`): TowerRanking's API, for one, cannot leak LibPQ's types.
+for target in package.targets where ["TowerRanking"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("InternalImportsByDefault")]
+}

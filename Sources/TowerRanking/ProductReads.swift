@@ -1,5 +1,5 @@
 import LibPQ
-import TowerRerank
+public import TowerRerank
 
 /// A product with a model's score, for the lists that are not vector orderings (neighbours, trending, recent).
 public struct ScoredProduct: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import LibPQ
 
 /// How vector orderings (personalized feeds, `similar`) are computed.
