@@ -29,16 +29,18 @@ let package = Package(
 
         .target(name: "TowerConfig", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "TowerJSON"),
+        // The one contract of an interaction event (docs/events.md): type, strict decoder and encoder.
+        .target(name: "TowerEvents", dependencies: ["TowerConfig", "TowerJSON"]),
         // Load-time OpenBLAS kernel selection (a constructor in every binary that links TowerMath; docs/blas.md).
         .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
         .target(name: "TowerRerank"),
-        .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
+        .target(name: "TowerModel", dependencies: ["TowerEvents", "TowerMath", "TowerRerank"]),
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
+        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerEvents", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON",
+            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerEvents", "TowerJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
@@ -56,7 +58,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerEvents", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -66,12 +68,13 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
+        .testTarget(name: "TowerEventsTests", dependencies: ["TowerEvents", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
-        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
-        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerEvents", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerEvents", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
-        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
+        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerEvents", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
             "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TowerModel
+import TowerEvents
 
 final class TrainingEventLogTests: XCTestCase {
     static let second: Int64 = 1_000_000
@@ -10,8 +11,8 @@ final class TrainingEventLogTests: XCTestCase {
         })
     }
 
-    private func event(_ customer: Int64, _ product: Int64, _ seconds: Int64, _ name: String = "click") -> LoggedEvent {
-        LoggedEvent(customerID: customer, productID: product, eventName: name, time: seconds * Self.second)
+    private func event(_ customer: Int64, _ product: Int64, _ seconds: Int64, _ name: String = "click") -> InteractionEvent {
+        InteractionEvent(customerID: customer, productID: product, eventName: name, occurredAtMicroseconds: seconds * Self.second)
     }
 
     /// Slots of a history, as product ids oldest first.

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TowerEvents
 import TowerStore
 import XCTest
 
@@ -10,8 +11,8 @@ final class PopularityTests: StoreTestCase {
     private func append(_ events: [(Int64, String, Double)]) throws {
         _ = try EventImportRepository(connection, windowSeconds: settings.windowSeconds).append { add in
             for (product, name, daysBeforeNewest) in events {
-                try add(EventRecord(customerID: 1, productID: product, eventName: name,
-                                    occurredAt: newest.addingTimeInterval(-daysBeforeNewest * day)))
+                try add(InteractionEvent(customerID: 1, productID: product, eventName: name,
+                                         occurredAtMicroseconds: InteractionEvent.microseconds(newest.addingTimeInterval(-daysBeforeNewest * day))))
             }
         }
     }
