@@ -5,8 +5,8 @@ import XCTest
 
 final class EventContractTests: XCTestCase {
     /// 2026-12-03T00:00:00Z: after every accepted case, more than a day before the far-future one.
-    private let now: Int64 = 1_764_720_000_000_000
-    private let sent: Int64 = 1_764_719_000_000_000
+    private let now: Int64 = 1_796_256_000_000_000
+    private let sent: Int64 = 1_796_255_000_000_000
     private let contract = EventContract(eventTypes: .default)
 
     private func reason(_ body: String, _ contract: EventContract? = nil, file: StaticString = #filePath, line: UInt = #line) -> EventRejection? {
@@ -81,7 +81,7 @@ final class EventContractTests: XCTestCase {
         let body = #"{\#(base), "pad": ""}"#
         let fits = body.replacingOccurrences(of: #""pad": """#, with: #""pad": "\#(String(repeating: "é", count: (100 - body.utf8.count) / 2))""#)
         XCTAssertEqual(fits.utf8.count, 100)
-        XCTAssertNoThrow(try small.decode(fits, now: now).get())
+        XCTAssertNoThrow(try small.decode(fits, fallbackOccurredAt: sent, now: now).get())
         let over = fits.replacingOccurrences(of: "é\"", with: "éx\"")
         XCTAssertEqual(reason(over, small), .tooLarge(bytes: 101, limit: 100))
     }
@@ -116,7 +116,7 @@ final class EventContractTests: XCTestCase {
             XCTAssertEqual(try contract.decode(EventContract.encode(event, includingTime: false), fallbackOccurredAt: sent, now: now).get().occurredAtMicroseconds, sent)
         }
         XCTAssertEqual(EventTime.rfc3339String(951_782_400_000_000), "2000-02-29T00:00:00Z")
-        XCTAssertEqual(EventTime.rfc3339String(1_764_504_000_000_001), "2026-11-30T12:00:00.000001Z")
+        XCTAssertEqual(EventTime.rfc3339String(1_764_504_000_000_001), "2025-11-30T12:00:00.000001Z")
     }
 
     func testCodesAreDistinctAndListed() {

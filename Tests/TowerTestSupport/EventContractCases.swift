@@ -26,7 +26,7 @@ public struct EventContractCase: Sendable {
     }
 
     /// 2026-11-30T12:00:00Z, the time of most cases.
-    public static let at: Int64 = 1_764_504_000_000_000
+    public static let at: Int64 = 1_796_040_000_000_000
     private static let time = #""occurred_at": "2026-11-30T12:00:00Z""#
     private static let rest = #""product_id": 1, "event_name": "product_viewed", \#(time)"#
 
@@ -56,7 +56,7 @@ public struct EventContractCase: Sendable {
                  at: at + 250_000),
         accepted("twelve fraction digits", 1008, #"{"customer_id": 1008, "product_id": 1, "event_name": "product_viewed", "occurred_at": "2026-11-30T12:00:00.123456789012Z"}"#,
                  at: at + 123_456),
-        accepted("epoch milliseconds", 1009, #"{"customer_id": 1009, "product_id": 1, "event_name": "product_viewed", "occurred_at": 1764504000001}"#,
+        accepted("epoch milliseconds", 1009, #"{"customer_id": 1009, "product_id": 1, "event_name": "product_viewed", "occurred_at": 1796040000001}"#,
                  at: at + 1_000),
         accepted("leap second", 1010, #"{"customer_id": 1010, "product_id": 1, "event_name": "product_viewed", "occurred_at": "2016-12-31T23:59:60Z"}"#,
                  at: 1_483_228_800_000_000),
