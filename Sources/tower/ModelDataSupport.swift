@@ -1,7 +1,7 @@
 import Foundation
 import TowerConfig
+import TowerEvaluation
 import TowerEvents
-import TowerModel
 import TowerStore
 
 /// Loading the catalog's vectors and the event log for `tower train` and `tower evaluate`.

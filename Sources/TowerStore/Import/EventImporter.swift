@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerEvents
 
@@ -20,10 +20,10 @@ public struct EventImporter {
         public var popularityChanged: Int
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let settings: TowerSettings
 
-    public init(_ connection: PostgresConnection, settings: TowerSettings) {
+    public init(_ connection: PQConnection, settings: TowerSettings) {
         self.connection = connection
         self.settings = settings
     }
