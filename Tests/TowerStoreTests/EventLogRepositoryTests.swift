@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerEvents
 import TowerStore
 import TowerTestSupport
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import TowerEvents
 import TowerQueue
 import XCTest
 @testable import TowerWorker

@@ -2,6 +2,7 @@ import Foundation
 import LibPQ
 import TowerConfig
 import TowerEvents
+import TowerQueue
 import TowerStore
 import TowerTestSupport
 import TowerWorker
