@@ -31,6 +31,8 @@ let package = Package(
 
         .target(name: "TowerConfig", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "TowerJSON"),
+        // The one contract of an interaction event (docs/events.md): type, strict decoder and encoder.
+        .target(name: "TowerEvents", dependencies: ["TowerConfig", "TowerJSON"]),
         // Load-time OpenBLAS kernel selection (a constructor in every binary that links TowerMath; docs/blas.md).
         .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
@@ -38,13 +40,13 @@ let package = Package(
         // The user tower's forward pass and the model files: all that towerd runs.
         .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
         // The event log, the offline metrics and the baselines (`tower evaluate`; training validates with them).
-        .target(name: "TowerEvaluation", dependencies: ["TowerModel", "TowerMath", "TowerRerank"]),
+        .target(name: "TowerEvaluation", dependencies: ["TowerEvents", "TowerModel", "TowerMath", "TowerRerank"]),
         // The user tower's backward pass, its trainer and the re-ranker's (`tower train`).
         .target(name: "TowerTraining", dependencies: ["TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank"]),
         // MiniLM and the product text it encodes (`tower catalog embed`).
         .target(name: "TowerTextEncoder", dependencies: ["TowerModel", "TowerMath"]),
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
+        .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerEvents", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         // The process runtime of towerd and tower serve: lifecycle, metrics registry and endpoint, JSON logs, sd_notify.
         .target(name: "TowerRuntime", dependencies: [
@@ -57,7 +59,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON", "TowerRuntime",
+            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerEvents", "TowerJSON", "TowerRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -83,7 +85,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tower", dependencies: [
             "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerEvaluation",
-            "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerEvents", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -94,15 +96,16 @@ let package = Package(
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
+        .testTarget(name: "TowerEventsTests", dependencies: ["TowerEvents", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
         .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerMath", "TowerTestSupport"]),
-        .testTarget(name: "TowerEvaluationTests", dependencies: ["TowerEvaluation", "TowerModel", "TowerRerank", "TowerTestSupport"]),
-        .testTarget(name: "TowerTrainingTests", dependencies: ["TowerTraining", "TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerEvaluationTests", dependencies: ["TowerEvaluation", "TowerEvents", "TowerModel", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerTrainingTests", dependencies: ["TowerTraining", "TowerEvaluation", "TowerEvents", "TowerModel", "TowerMath", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerTextEncoderTests", dependencies: ["TowerTextEncoder", "TowerModel", "TowerMath", "TowerConfig", "TowerTestSupport"]),
-        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerEvents", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
-        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerRuntime", "TowerTestSupport"]),
+        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerEvents", "TowerRuntime", "TowerTestSupport"]),
         .testTarget(name: "TowerRuntimeTests", dependencies: [
             "TowerRuntime", "TowerConfig", "TowerTestSupport",
             .product(name: "Logging", package: "swift-log"),

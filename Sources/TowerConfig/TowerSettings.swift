@@ -16,6 +16,8 @@
 /// | TOWER_EVENT_RETENTION | how long the event log keeps events (pruned by towerd's sweep); `off` keeps all | `90d` |
 /// | TOWER_LOG_LEVEL | trace, debug, info, notice, warning, error, critical | info |
 /// | TOWER_EVENT_ID_HORIZON | how long a producer's `event_id` is remembered: a repeat within it is skipped | `7d` |
+/// | TOWER_MAX_MESSAGE_BYTES | largest event body (queue message or import line); larger ones are refused | 16384 |
+/// | TOWER_MAX_FUTURE_SKEW | how far an event's `occurred_at` may lie after its receipt (producers' clock skew) | `1d` |
 public struct TowerSettings: Sendable {
     public var databaseURL: String?
     public var readOnlyDatabaseURL: String?
@@ -29,9 +31,17 @@ public struct TowerSettings: Sendable {
     public var logLevel: String
     /// How long a producer's `event_id` is remembered (TOWER_EVENT_ID_HORIZON), in seconds.
     public var eventIDHorizonSeconds: Double
+    /// The largest event body in bytes (TOWER_MAX_MESSAGE_BYTES), on the queue and in import files alike.
+    public var maxEventBytes: Int
+    /// How far `occurred_at` may lie after the receive time (TOWER_MAX_FUTURE_SKEW), in seconds.
+    public var maxFutureSkewSeconds: Double
 
     /// TOWER_EVENT_ID_HORIZON when not set: a week, well past any producer's retries.
     public static let defaultEventIDHorizonSeconds: Double = 7 * 86_400
+    /// TOWER_MAX_MESSAGE_BYTES when not set.
+    public static let defaultMaxEventBytes = 16_384
+    /// TOWER_MAX_FUTURE_SKEW when not set: a day.
+    public static let defaultMaxFutureSkewSeconds: Double = 86_400
 
     public init(_ source: ConfigSource) throws {
         databaseURL = source["TOWER_DATABASE_URL"]
@@ -45,6 +55,11 @@ public struct TowerSettings: Sendable {
             ? nil : try source.duration("TOWER_EVENT_RETENTION", default: 90 * 86_400)
         logLevel = source["TOWER_LOG_LEVEL"] ?? "info"
         eventIDHorizonSeconds = try source.duration("TOWER_EVENT_ID_HORIZON", default: Self.defaultEventIDHorizonSeconds)
+        maxEventBytes = try source.int("TOWER_MAX_MESSAGE_BYTES", default: Self.defaultMaxEventBytes)
+        guard (64...262_144).contains(maxEventBytes) else {
+            throw ConfigError.invalid(key: "TOWER_MAX_MESSAGE_BYTES", value: String(maxEventBytes), expected: "an integer from 64 to 262144")
+        }
+        maxFutureSkewSeconds = try source.duration("TOWER_MAX_FUTURE_SKEW", default: Self.defaultMaxFutureSkewSeconds)
     }
 
     /// The read/write database URL, or an error that says how to set it.

@@ -1,18 +1,4 @@
-/// One event of the append-only log.
-public struct LoggedEvent: Sendable, Equatable {
-    public var customerID: Int64
-    public var productID: Int64
-    public var eventName: String
-    /// `occurred_at` in microseconds since the Unix epoch.
-    public var time: Int64
-
-    public init(customerID: Int64, productID: Int64, eventName: String, time: Int64) {
-        self.customerID = customerID
-        self.productID = productID
-        self.eventName = eventName
-        self.time = time
-    }
-}
+import TowerEvents
 
 /// What the re-ranker's affinity features read of a product.
 public struct ProductAttributes: Sendable, Equatable {
@@ -100,7 +86,7 @@ public struct EventLog: Sendable {
     /// daemon reads): the customer's events strictly before t (events sharing the timestamp are never history
     /// for each other) and at or after t − window, the `maxHistory` most recent of them, where among equal
     /// timestamps the one later in the log is the more recent.
-    public init(events: [LoggedEvent], catalog: CatalogVectors, eventNames configured: [String],
+    public init(events: [InteractionEvent], catalog: CatalogVectors, eventNames configured: [String],
                 windowSeconds: Double, maxHistory: Int = 20) {
         var names = configured
         var typeOf = Dictionary(uniqueKeysWithValues: configured.enumerated().map { ($1, Int32($0)) })
@@ -112,8 +98,8 @@ public struct EventLog: Sendable {
         var dropped = 0
         var previous = Int64.min
         for e in events {
-            precondition(e.time >= previous, "events must come in log order (occurred_at, then event_id)")
-            previous = e.time
+            precondition(e.occurredAtMicroseconds >= previous, "events must come in log order (occurred_at, then event_id)")
+            previous = e.occurredAtMicroseconds
             guard let p = catalog.index(of: e.productID) else { dropped += 1; continue }
             let t: Int32
             if let known = typeOf[e.eventName] { t = known } else {
@@ -124,7 +110,7 @@ public struct EventLog: Sendable {
             customers.append(e.customerID)
             products.append(p)
             types.append(t)
-            times.append(e.time)
+            times.append(e.occurredAtMicroseconds)
         }
         eventNames = names
         self.customers = customers

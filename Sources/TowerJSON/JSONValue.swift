@@ -11,7 +11,7 @@ public enum JSONValue: Equatable, Sendable {
     /// server's reply spoils only the value that holds it.
     case undecodableString(salvaged: String, reason: String)
     case array([JSONValue])
-    /// Object members; when a key repeats, the last one wins.
+    /// Object members (member names are unique: the parser refuses a repeated one).
     case object([String: JSONValue])
 
     /// The member `key` of an object; nil for other kinds and missing members.
@@ -62,11 +62,15 @@ public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     public let message: String
     /// The text is well-formed JSON here, but the string is not valid Unicode.
     var isUndecodable = false
+    /// The member name that appears twice in one object, when that is the error.
+    public internal(set) var duplicateName: String? = nil
     public var description: String { "\(message) at byte \(offset + 1)" }
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes (one JSON Lines line at a time). Rejects invalid UTF-8,
-/// lone surrogates, control characters in strings, trailing data, and nesting deeper than `maxDepth`.
+/// lone surrogates, control characters in strings, trailing data, a byte order mark, comments, trailing commas,
+/// NaN/Infinity, leading zeros and `+` in numbers, a member name repeated within one object (its meaning would
+/// depend on the reader), and nesting deeper than `maxDepth`.
 public struct JSONParser {
     /// Deepest nesting of arrays and objects accepted (guards the stack against hostile input).
     public static let maxDepth = 64
@@ -137,12 +141,15 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard peek == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            let keyOffset = i
             let key = try string()
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
             i += 1
             skipWhitespace()
-            members[key] = try value(depth: depth)
+            guard members.updateValue(try value(depth: depth), forKey: key) == nil else {
+                throw JSONSyntaxError(offset: keyOffset, message: "duplicate member name \"\(key.prefix(64))\"", duplicateName: key)
+            }
             skipWhitespace()
             switch peek {
             case UInt8(ascii: ","): i += 1

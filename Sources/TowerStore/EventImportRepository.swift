@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvents
 
 /// Appends imported events to the event log (`events`) and fills the recent-interaction window.
 public struct EventImportRepository {
@@ -41,7 +42,7 @@ public struct EventImportRepository {
     /// window in `interactions`. If anything throws — `produce` included — nothing is written, so a failed import
     /// can simply be re-run. (A completed import run again appends its events again, except those with an
     /// `event_id`: the log has no other natural key.)
-    public func append(_ produce: (_ add: (EventRecord) throws -> Void) throws -> Void) throws -> AppendCounts {
+    public func append(_ produce: (_ add: (InteractionEvent) throws -> Void) throws -> Void) throws -> AppendCounts {
         try connection.transaction {
             try connection.execute("""
                 CREATE TEMPORARY TABLE imported_events (line bigserial, customer_id bigint, product_id bigint, event_name text,

@@ -1,18 +1,9 @@
 import Foundation
 import LibPQ
+import TowerEvents
 
 /// Reads the event log and the catalog's vectors for training and offline evaluation.
 public struct EventLogRepository {
-    /// One event of the log.
-    public struct Event: Sendable, Equatable {
-        public var eventID: Int64
-        public var customerID: Int64
-        public var productID: Int64
-        public var eventName: String
-        /// `occurred_at` in microseconds since the Unix epoch.
-        public var occurredAt: Int64
-    }
-
     /// A product's vectors.
     public struct ProductVectors: Sendable {
         public var productID: Int64
@@ -56,9 +47,10 @@ public struct EventLogRepository {
 
     /// Events in log order (`occurred_at`, then `event_id`), those strictly before `before` (µs) when given,
     /// read in pages of `pageSize` (keyset pagination on the log order index).
-    public func events(before: Int64? = nil, pageSize: Int = 100_000, progress: (Int) -> Void = { _ in }) throws -> [Event] {
-        var all: [Event] = []
+    public func events(before: Int64? = nil, pageSize: Int = 100_000, progress: (Int) -> Void = { _ in }) throws -> [InteractionEvent] {
+        var all: [InteractionEvent] = []
         var after: (time: Int64, id: Int64)? = nil
+        var lastID: Int64 = 0
         while true {
             let rows = try connection.query("""
                 SELECT event_id, customer_id, product_id, event_name, (extract(epoch FROM occurred_at) * 1000000)::bigint
@@ -68,12 +60,13 @@ public struct EventLogRepository {
                 ORDER BY occurred_at, event_id LIMIT $4::int
                 """, [after?.time, after?.id, before, pageSize])
             for r in rows.rows {
-                all.append(Event(eventID: try r.decode(0), customerID: try r.decode(1), productID: try r.decode(2),
-                                 eventName: try r.decode(3), occurredAt: try r.decode(4)))
+                lastID = try r.decode(0)
+                all.append(InteractionEvent(customerID: try r.decode(1), productID: try r.decode(2), eventName: try r.decode(3),
+                                            occurredAtMicroseconds: try r.decode(4)))
             }
             progress(rows.count)
             guard rows.count == pageSize, let last = all.last else { return all }
-            after = (last.occurredAt, last.eventID)
+            after = (last.occurredAtMicroseconds, lastID)
         }
     }
 

@@ -1,25 +1,17 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvents
 
 /// An event to record, keyed by the id of the queue message that carried it (and by the producer's
 /// `event_id` when it has one).
-public struct IncomingEvent: Sendable, Equatable {
+public struct QueuedEvent: Sendable, Equatable {
     public var messageID: String
-    public var customerID: Int64
-    public var productID: Int64
-    public var eventName: String
-    public var occurredAt: Date
-    /// The producer's `event_id` (validated: `ProducerEventID`), nil when the body had none.
-    public var eventID: String?
+    public var event: InteractionEvent
 
-    public init(messageID: String, customerID: Int64, productID: Int64, eventName: String, occurredAt: Date, eventID: String? = nil) {
+    public init(messageID: String, event: InteractionEvent) {
         self.messageID = messageID
-        self.customerID = customerID
-        self.productID = productID
-        self.eventName = eventName
-        self.occurredAt = occurredAt
-        self.eventID = eventID
+        self.event = event
     }
 }
 
@@ -145,23 +137,23 @@ public final class InteractionRepository {
     /// - Throws: `PQError` (the transaction is rolled back; re-running the batch is safe; a data error —
     ///   SQLSTATE class 22/23 — is the events' own), `UserVectorWriteError` when the encoder's output is unfit to
     ///   store or refused (Tower's fault, not the events'), or what `encode` throws.
-    public func apply(_ events: [IncomingEvent], now: Date, window: TimeInterval, modelVersion: String,
+    public func apply(_ events: [QueuedEvent], now: Date, window: TimeInterval, modelVersion: String,
                       eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds,
                       encode: ([[HistoryItem]]) throws -> [[Float]]) throws -> BatchResult {
         precondition(Set(events.map(\.messageID)).count == events.count, "message ids must be unique within a batch")
         guard !events.isEmpty else { return BatchResult() }
         let windowStart = now.addingTimeInterval(-window)
-        let customers = UserVectorRepository.lockOrder(events.map(\.customerID))
+        let customers = UserVectorRepository.lockOrder(events.map(\.event.customerID))
         do {
             // The histories statement runs after the record statement, so it sees this batch's rows and, with a
             // snapshot taken once the locks are held, every concurrent batch's committed rows for these customers.
             let first = try connection.pipeline([
                 .sql("BEGIN"),
                 .prepared("ir_record", [
-                    PQArray(events.map(\.messageID)), PQArray(events.map(\.customerID)),
-                    PQArray(events.map(\.productID)), PQArray(events.map(\.eventName)),
-                    PQArray(events.map(\.occurredAt)), windowStart, now, PQArray(customers),
-                    PQArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
+                    PQArray(events.map(\.messageID)), PQArray(events.map(\.event.customerID)),
+                    PQArray(events.map(\.event.productID)), PQArray(events.map(\.event.eventName)),
+                    PQArray(events.map(\.event.occurredAt)), windowStart, now, PQArray(customers),
+                    PQArray(events.map(\.event.eventID)), now.addingTimeInterval(-eventIDHorizon),
                 ]),
                 vectors.historiesStatement(of: customers, now: now, windowStart: windowStart),
             ])
@@ -170,7 +162,7 @@ public final class InteractionRepository {
                 let ready: Bool = try row.decode(1), applied: Bool = try row.decode(2)
                 outcomes[try row.decode(0)] = applied ? .applied : ready ? .duplicate : .productWithoutVector
             }
-            let affected = Array(Set(events.filter { outcomes[$0.messageID] == .applied }.map(\.customerID))).sorted()
+            let affected = Array(Set(events.filter { outcomes[$0.messageID] == .applied }.map(\.event.customerID))).sorted()
             guard !affected.isEmpty else {
                 try connection.execute("COMMIT")
                 return BatchResult(outcomes: outcomes)

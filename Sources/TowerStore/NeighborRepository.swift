@@ -1,5 +1,6 @@
 import LibPQ
 import TowerConfig
+import TowerEvents
 import TowerRerank
 
 /// Keeps `product_neighbors` current with TowerRerank's one co-visitation function (`CoVisitation.neighbors`),

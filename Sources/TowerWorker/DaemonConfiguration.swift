@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvents
 import TowerQueue
 
 /// Everything `towerd` reads from its configuration, validated once at start.
@@ -14,7 +15,6 @@ import TowerQueue
 /// | TOWER_WORKERS | worker threads, each with its own queue client and database connection (their round trips overlap) | 2 |
 /// | TOWER_RECEIVE_WAIT | long-poll wait per receive (0…20 s) | 20s |
 /// | TOWER_VISIBILITY_TIMEOUT | how long a received batch stays hidden from other consumers | 60s |
-/// | TOWER_MAX_MESSAGE_BYTES | larger bodies are dead-lettered | 16384 |
 /// | TOWER_PRODUCT_RETRY_RECEIVES | receives of an event whose product has no vector before it is dead-lettered (below the redrive policy's maxReceiveCount) | 8 |
 /// | TOWER_PRODUCT_RETRY_DELAY | first wait before such an event is retried (doubles each time, at most 15 min) | 15s |
 /// | TOWER_SWEEP_INTERVAL | period of the sweep (quiet customers, old message ids, popularity, trending; at most 1h) | 10m |
@@ -34,7 +34,6 @@ public struct DaemonConfiguration: Sendable {
     public var workers: Int
     public var receiveWaitSeconds: Int
     public var visibilityTimeoutSeconds: Int
-    public var maxMessageBytes: Int
     public var productRetryReceives: Int
     public var productRetryDelaySeconds: Double
     public var sweepIntervalSeconds: Double
@@ -73,7 +72,6 @@ public struct DaemonConfiguration: Sendable {
             throw ConfigError.invalid(key: "TOWER_VISIBILITY_TIMEOUT", value: source["TOWER_VISIBILITY_TIMEOUT"] ?? "",
                                       expected: "10 seconds to 12 hours")
         }
-        maxMessageBytes = try Self.int(source, "TOWER_MAX_MESSAGE_BYTES", default: EventDecoder.defaultMaxBodyBytes, in: 64...262_144)
         productRetryReceives = try Self.int(source, "TOWER_PRODUCT_RETRY_RECEIVES", default: 8, in: 1...1_000)
         productRetryDelaySeconds = try source.duration("TOWER_PRODUCT_RETRY_DELAY", default: 15)
         sweepIntervalSeconds = try source.duration("TOWER_SWEEP_INTERVAL", default: 600)
@@ -101,8 +99,8 @@ public struct DaemonConfiguration: Sendable {
         ConnectionTimeouts(connect: databaseTimeouts.connect, statement: nil, lock: databaseTimeouts.lock)
     }
 
-    /// The decoder for this configuration's event types and size limit.
-    public var decoder: EventDecoder { EventDecoder(eventTypes: settings.eventTypes, maxBodyBytes: maxMessageBytes) }
+    /// The event contract of this configuration's event types and limits.
+    public var contract: EventContract { EventContract(settings) }
 
     /// Seconds until an event whose product has no vector is received again, after its `receives`-th receive.
     public func productRetryDelay(afterReceive receives: Int) -> Int {

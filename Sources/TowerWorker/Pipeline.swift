@@ -1,7 +1,9 @@
 import Foundation
 import LibPQ
 import Logging
+import LibPQ
 import TowerConfig
+import TowerEvents
 import TowerModel
 import TowerQueue
 import TowerStore
@@ -68,7 +70,7 @@ public enum PipelineError: Error, CustomStringConvertible {
 /// Not thread-safe: one per worker thread, with that worker's queue client and database connection.
 public final class Pipeline {
     private let configuration: DaemonConfiguration
-    private let decoder: EventDecoder
+    private let contract: EventContract
     private let connection: PQConnection
     private let repository: InteractionRepository
     private let model: ModelHolder
@@ -94,7 +96,7 @@ public final class Pipeline {
         self.configuration = configuration
         self.health = health
         self.index = index
-        decoder = configuration.decoder
+        contract = configuration.contract
         self.connection = connection
         repository = InteractionRepository(connection)
         self.model = model
@@ -154,7 +156,7 @@ public final class Pipeline {
             case .productWithoutVector:
                 let receives = first.approximateReceiveCount ?? 1
                 if receives >= configuration.productRetryReceives {
-                    let product = batch.events.first { $0.messageID == id }!.productID
+                    let product = batch.events.first { $0.messageID == id }!.event.productID
                     batch.rejected.append((first, .productWithoutVector(productID: product, receives: receives)))
                 } else {
                     deferred.append(first)
@@ -174,29 +176,28 @@ public final class Pipeline {
     private struct DecodedBatch {
         /// Every receipt of each message id (the same message can come twice in one receive; all are deleted).
         var receipts: [String: [SQSMessage]] = [:]
-        var events: [IncomingEvent] = []
+        var events: [QueuedEvent] = []
         var rejected: [(SQSMessage, RejectionReason)] = []
     }
 
     /// Decodes the bodies (once per message id) and records each message's queue lag.
     private func decode(_ messages: [SQSMessage]) -> DecodedBatch {
-        let now = Date()
+        let now = InteractionEvent.microseconds(Date())
         var batch = DecodedBatch()
         for message in messages {
-            let sent = message.sentTimestamp.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-            if let sent { metrics.observeQueueLag(seconds: now.timeIntervalSince(sent)) }
+            let sent = message.sentTimestamp.map { $0 * 1_000 }
+            if let sent { metrics.observeQueueLag(seconds: Double(now - sent) / 1_000_000) }
             if batch.receipts[message.messageID] != nil { batch.receipts[message.messageID]!.append(message); continue }
             batch.receipts[message.messageID] = [message]
             if let why = message.unreadable {
                 batch.rejected.append((message, .unreadableMessage(why)))
                 continue
             }
-            switch decoder.decode(message.body, sentTimestamp: sent ?? now, now: now) {
-            case .success(let e):
-                batch.events.append(IncomingEvent(messageID: message.messageID, customerID: e.customerID, productID: e.productID,
-                                                  eventName: e.eventName, occurredAt: e.occurredAt, eventID: e.eventID))
-            case .failure(let reason):
-                batch.rejected.append((message, reason))
+            switch contract.decode(message.body, fallbackOccurredAt: sent ?? now, now: now) {
+            case .success(let event):
+                batch.events.append(QueuedEvent(messageID: message.messageID, event: event))
+            case .failure(let rejection):
+                batch.rejected.append((message, .invalidEvent(rejection)))
             }
         }
         return batch
@@ -207,7 +208,7 @@ public final class Pipeline {
     /// Applies the batch; when the database refuses it for one message's data (SQLSTATE class 22 or 23 from
     /// recording the events), applies the events one by one so the others still go through, and returns the
     /// refused ones. Unfit model output is never the events' fault: it throws `PipelineError.internal`.
-    private func apply(_ events: [IncomingEvent], stillHidden: () -> Bool, encodeTime: inout Double,
+    private func apply(_ events: [QueuedEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                        historiesRead: () -> Void)
         throws -> (BatchResult, refused: [(String, PQError)]) {
         do {
@@ -233,7 +234,7 @@ public final class Pipeline {
     /// restarting, read-only, disk full, statement or lock timeout; deadlocks) with backoff, until it commits, a
     /// stop is requested, or the queue stops hiding the batch. `health` hears of each failure and the success, and
     /// logs only the state changes; each retry is a debug line.
-    private func applyRetrying(_ events: [IncomingEvent], stillHidden: () -> Bool, encodeTime: inout Double,
+    private func applyRetrying(_ events: [QueuedEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                                historiesRead: () -> Void) throws -> BatchResult {
         let encoder = model.current
         let window = configuration.settings.windowSeconds

@@ -18,7 +18,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
             + "(maxReceiveCount 10, as local.sh provisions), and starts --daemons towerd processes on that one queue. "
             + "A producer sends --events valid events with --bad adversarial messages mixed in (bad JSON, unknown "
             + "product, wrong types, huge bodies, lone surrogates, unknown event names, ids out of range, bad "
-            + "occurred_at, bad event_id, deep nesting); every 25th valid event carries an event_id and is sent twice, as a "
+            + "occurred_at, bad event_id, duplicate fields, deep nesting); every 25th valid event carries an event_id and is sent twice, as a "
             + "producer's retry. Meanwhile, at seeded moments of the stream: --kills kill -9 of a random "
             + "daemon (restarted at once), --postgres-restarts PostgreSQL restarts and one --database-outage of "
             + "PostgreSQL (deploy/local.sh stop-postgres/start-postgres), and one --queue-outage of the queue server "

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TowerConfig
 import TowerEvaluation
+import TowerEvents
 import TowerMath
 import TowerModel
 import TowerTraining
@@ -76,7 +77,7 @@ struct BenchModelCommand: AsyncParsableCommand {
         let catalog = CatalogVectors(dimension: dimension, products: (0..<productCount).map { p in
             (id: Int64(p + 1), vector: centers[p % clusters].map { $0 + 0.7 * rng.nextGaussian() }, active: true)
         })
-        var events: [LoggedEvent] = []
+        var events: [InteractionEvent] = []
         var customer: Int64 = 0
         while events.count < trainEvents {
             customer += 1
@@ -86,13 +87,14 @@ struct BenchModelCommand: AsyncParsableCommand {
                 for _ in 0 ..< 2 + rng.nextIndex(10) {
                     let cluster = liked[rng.nextIndex(3)]
                     let product = Int64(cluster + clusters * rng.nextIndex(productCount / clusters) + 1)
-                    events.append(LoggedEvent(customerID: customer, productID: product, eventName: EventTypes.default.names[rng.nextIndex(3)], time: time))
+                    events.append(InteractionEvent(customerID: customer, productID: product, eventName: EventTypes.default.names[rng.nextIndex(3)],
+                                                   occurredAtMicroseconds: time))
                     time += Int64(30 + rng.nextIndex(600)) * 1_000_000
                 }
                 time += Int64(rng.nextIndex(4 * 86_400)) * 1_000_000
             }
         }
-        events.sort { $0.time < $1.time }
+        events.sort { $0.occurredAtMicroseconds < $1.occurredAtMicroseconds }
         let log = EventLog(events: Array(events.prefix(trainEvents)), catalog: catalog, eventNames: EventTypes.default.names, windowSeconds: 2 * 86_400)
         var options = TrainingOptions()
         options.maxEpochs = 1

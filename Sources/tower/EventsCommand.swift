@@ -16,8 +16,11 @@ struct EventsImportCommand: AsyncParsableCommand {
         Each line is one event; all fields but event_id are required:
           {"customer_id": 42, "product_id": 7, "event_name": "product_clicked",
            "occurred_at": "2024-05-01T12:00:00Z", "event_id": "order-991-line-2"}
-        event_name must be a configured event type (TOWER_EVENT_WEIGHTS; default product_viewed, \
-        product_clicked, product_added_to_cart). Events are appended in file order. The whole file is one \
+        Each line is checked by the event contract (docs/events.md), the rules towerd applies to queue \
+        messages: strict JSON, ids as integers or digit strings, event_name exactly a configured type \
+        (TOWER_EVENT_WEIGHTS; default product_viewed, product_clicked, product_added_to_cart), occurred_at \
+        RFC 3339 or epoch milliseconds. A refused line is reported with the daemon's reason code and skipped. \
+        Events are appended in file order. The whole file is one \
         transaction: if the import fails, nothing is written and it can simply be re-run — but a file that \
         was imported completely is appended again if imported again, except lines with an event_id (the \
         producer's id of the event, 1 to 128 bytes): one already recorded within TOWER_EVENT_ID_HORIZON \

@@ -13,11 +13,11 @@ enum ImportSupport {
         FILE is JSON Lines (one JSON object per line), plain (.jsonl) or gzip-compressed (.jsonl.gz; gzip is \
         recognised from the content). Blank lines are skipped; unknown fields are ignored; null means absent. \
         Ids are JSON integers or numeric strings in the int64 range. Times are ISO-8601 with a zone \
-        (2024-05-01T12:00:00Z, +02:00) or integer epoch milliseconds.
+        (2024-05-01T12:00:00Z, +02:00) or integer epoch milliseconds; events follow the stricter event \
+        contract (docs/events.md).
 
-        A line that is malformed, lacks a required field, has a wrong type, an out-of-range id or (events) \
-        an unknown event name is rejected: it is reported on stderr with its line number and reason (the first \
-        50, then a count) and the good lines are still imported. Exit status: 0 when every line was imported, \
+        A line that breaks a rule is rejected: it is reported on stderr with its line number, reason code and \
+        explanation (the first 50, then a count) and the good lines are still imported. Exit status: 0 when every line was imported, \
         \(rejectedLinesExitCode) when some lines were rejected, 1 on an error (nothing or, for the catalog, only whole \
         batches written).
         """

@@ -1,6 +1,7 @@
 import Foundation
 import TowerConfig
 import TowerEvaluation
+import TowerEvents
 import TowerStore
 
 /// Loading the catalog's vectors and the event log for `tower train` and `tower evaluate`.
@@ -19,11 +20,11 @@ enum ModelDataSupport {
     }
 
     /// The event log (events before `before` µs when given), with a progress bar.
-    static func events(_ repository: EventLogRepository, before: Int64?) throws -> [LoggedEvent] {
+    static func events(_ repository: EventLogRepository, before: Int64?) throws -> [InteractionEvent] {
         let progress = Progress("reading events", total: nil, unit: "events")
-        let rows = try repository.events(before: before) { progress.advance(by: $0) }
+        let events = try repository.events(before: before) { progress.advance(by: $0) }
         progress.finish()
-        return rows.map { LoggedEvent(customerID: $0.customerID, productID: $0.productID, eventName: $0.eventName, time: $0.occurredAt) }
+        return events
     }
 
     /// `--until` / `--split-at`, or the default: the time at which 90% of logged events precede.

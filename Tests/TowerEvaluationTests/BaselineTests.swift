@@ -1,6 +1,7 @@
 import Foundation
 @testable import TowerEvaluation
 import TowerRerank
+import TowerEvents
 import TowerTestSupport
 import XCTest
 
@@ -17,17 +18,17 @@ final class BaselineTests: XCTestCase {
         let d = Self.day, h = Self.hour
         let catalog = CatalogVectors(dimension: 2, products: [10, 20, 30, 40, 50].map { (id: Int64($0), vector: [1, Float($0)], active: true) })
         let events = [
-            LoggedEvent(customerID: 1, productID: 10, eventName: "view", time: 1 * d),
-            LoggedEvent(customerID: 1, productID: 10, eventName: "view", time: 2 * d),
-            LoggedEvent(customerID: 5, productID: 50, eventName: "cart", time: 15 * d),
-            LoggedEvent(customerID: 5, productID: 50, eventName: "cart", time: 16 * d),
-            LoggedEvent(customerID: 2, productID: 20, eventName: "view", time: 35 * d),
-            LoggedEvent(customerID: 2, productID: 30, eventName: "cart", time: 35 * d + h),
-            LoggedEvent(customerID: 3, productID: 20, eventName: "view", time: 36 * d),
-            LoggedEvent(customerID: 3, productID: 30, eventName: "view", time: 36 * d + h),
-            LoggedEvent(customerID: 4, productID: 40, eventName: "cart", time: 38 * d),
-            LoggedEvent(customerID: 2, productID: 20, eventName: "view", time: 40 * d),
-            LoggedEvent(customerID: 6, productID: 30, eventName: "cart", time: 41 * d),
+            InteractionEvent(customerID: 1, productID: 10, eventName: "view", occurredAtMicroseconds: 1 * d),
+            InteractionEvent(customerID: 1, productID: 10, eventName: "view", occurredAtMicroseconds: 2 * d),
+            InteractionEvent(customerID: 5, productID: 50, eventName: "cart", occurredAtMicroseconds: 15 * d),
+            InteractionEvent(customerID: 5, productID: 50, eventName: "cart", occurredAtMicroseconds: 16 * d),
+            InteractionEvent(customerID: 2, productID: 20, eventName: "view", occurredAtMicroseconds: 35 * d),
+            InteractionEvent(customerID: 2, productID: 30, eventName: "cart", occurredAtMicroseconds: 35 * d + h),
+            InteractionEvent(customerID: 3, productID: 20, eventName: "view", occurredAtMicroseconds: 36 * d),
+            InteractionEvent(customerID: 3, productID: 30, eventName: "view", occurredAtMicroseconds: 36 * d + h),
+            InteractionEvent(customerID: 4, productID: 40, eventName: "cart", occurredAtMicroseconds: 38 * d),
+            InteractionEvent(customerID: 2, productID: 20, eventName: "view", occurredAtMicroseconds: 40 * d),
+            InteractionEvent(customerID: 6, productID: 30, eventName: "cart", occurredAtMicroseconds: 41 * d),
         ]
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view", "cart"], windowSeconds: 7 * 86_400)
         let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 40 * d, eventWeights: ["view": 1, "cart": 5])
@@ -68,9 +69,9 @@ final class BaselineTests: XCTestCase {
         // B_AB = −P_AB / P_BB = 1/3, B_BA = −P_BA / P_AA = 1/2, diagonal 0.
         let catalog = CatalogVectors(dimension: 1, products: [(id: 1, vector: [1], active: true), (id: 2, vector: [1], active: true)])
         let log = EventLog(events: [
-            LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
-            LoggedEvent(customerID: 1, productID: 2, eventName: "view", time: 1),
-            LoggedEvent(customerID: 2, productID: 1, eventName: "view", time: 2),
+            InteractionEvent(customerID: 1, productID: 1, eventName: "view", occurredAtMicroseconds: 0),
+            InteractionEvent(customerID: 1, productID: 2, eventName: "view", occurredAtMicroseconds: 1),
+            InteractionEvent(customerID: 2, productID: 1, eventName: "view", occurredAtMicroseconds: 2),
         ], catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         let ease = try XCTUnwrap(EASE(log: log, splitAt: 10, lambda: 1))
         var row = [Float](repeating: 9, count: 2)
@@ -85,7 +86,7 @@ final class BaselineTests: XCTestCase {
 
     func testEASEIsSkippedAboveTheProductLimit() {
         let catalog = CatalogFixture.catalog([1, 2, 3])
-        let log = EventLog(events: (1...3).map { LoggedEvent(customerID: 1, productID: Int64($0), eventName: "view", time: Int64($0)) },
+        let log = EventLog(events: (1...3).map { InteractionEvent(customerID: 1, productID: Int64($0), eventName: "view", occurredAtMicroseconds: Int64($0)) },
                            catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         var evaluator = Evaluator(log: log, catalog: catalog, splitAt: 3, eventWeights: ["view": 1])
         evaluator.easeMaxProducts = 1
@@ -115,9 +116,9 @@ final class BaselineTests: XCTestCase {
         let created: [Int64: Double] = [1: 0, 2: 5 * 86_400, 3: 9 * 86_400]
         let catalog = CatalogVectors(dimension: 2, products: [1, 2, 3].map { (id: Int64($0), vector: [1, Float($0)], active: true) },
                                      attributes: created.mapValues { ProductAttributes(createdAt: $0) })
-        let events = [LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 1 * d),
-                      LoggedEvent(customerID: 2, productID: 2, eventName: "view", time: 20 * d),
-                      LoggedEvent(customerID: 3, productID: 3, eventName: "view", time: 21 * d)]
+        let events = [InteractionEvent(customerID: 1, productID: 1, eventName: "view", occurredAtMicroseconds: 1 * d),
+                      InteractionEvent(customerID: 2, productID: 2, eventName: "view", occurredAtMicroseconds: 20 * d),
+                      InteractionEvent(customerID: 3, productID: 3, eventName: "view", occurredAtMicroseconds: 21 * d)]
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 7 * 86_400)
         let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 10 * d, eventWeights: ["view": 1])
         let m = Dictionary(uniqueKeysWithValues: evaluator.evaluate(tower: nil, events: evaluator.testEvents).models.map { ($0.name, $0) })

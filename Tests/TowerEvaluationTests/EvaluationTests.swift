@@ -2,6 +2,7 @@
 import TowerModel
 import TowerTestSupport
 import XCTest
+import TowerEvents
 
 final class EvaluationTests: XCTestCase {
     func testMetricsFromRanks() {
@@ -34,12 +35,12 @@ final class EvaluationTests: XCTestCase {
             (id: 30, vector: [1, 0], active: true), (id: 40, vector: [0.6, 0.8], active: true),
         ])
         let events = [
-            LoggedEvent(customerID: 1, productID: 20, eventName: "cart", time: 0),        // train
-            LoggedEvent(customerID: 2, productID: 40, eventName: "view", time: 1 * s),    // train
-            LoggedEvent(customerID: 2, productID: 40, eventName: "view", time: 2 * s),    // train
-            LoggedEvent(customerID: 1, productID: 10, eventName: "click", time: 10 * s),  // test, history [20]
-            LoggedEvent(customerID: 1, productID: 30, eventName: "click", time: 11 * s),  // test, history [20, 10]
-            LoggedEvent(customerID: 3, productID: 40, eventName: "view", time: 12 * s),   // test, no history
+            InteractionEvent(customerID: 1, productID: 20, eventName: "cart", occurredAtMicroseconds: 0),        // train
+            InteractionEvent(customerID: 2, productID: 40, eventName: "view", occurredAtMicroseconds: 1 * s),    // train
+            InteractionEvent(customerID: 2, productID: 40, eventName: "view", occurredAtMicroseconds: 2 * s),    // train
+            InteractionEvent(customerID: 1, productID: 10, eventName: "click", occurredAtMicroseconds: 10 * s),  // test, history [20]
+            InteractionEvent(customerID: 1, productID: 30, eventName: "click", occurredAtMicroseconds: 11 * s),  // test, history [20, 10]
+            InteractionEvent(customerID: 3, productID: 40, eventName: "view", occurredAtMicroseconds: 12 * s),   // test, no history
         ]
         let weights: [String: Float] = ["view": 0.1, "click": 2, "cart": 5]
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view", "click", "cart"], windowSeconds: 3_600)
@@ -66,8 +67,8 @@ final class EvaluationTests: XCTestCase {
     func testWithoutATrainedModelOnlyTheBaselinesAreScoredAndReported() {
         let catalog = CatalogFixture.catalog([1, 2])
         let events = [
-            LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
-            LoggedEvent(customerID: 1, productID: 2, eventName: "view", time: 5_000_000),
+            InteractionEvent(customerID: 1, productID: 1, eventName: "view", occurredAtMicroseconds: 0),
+            InteractionEvent(customerID: 1, productID: 2, eventName: "view", occurredAtMicroseconds: 5_000_000),
         ]
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 5_000_000, eventWeights: ["view": 1])
@@ -83,9 +84,9 @@ final class EvaluationTests: XCTestCase {
         let s: Int64 = 1_000_000
         let catalog = CatalogFixture.catalog([1, 2])
         let events = [
-            LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 0),
-            LoggedEvent(customerID: 1, productID: 1, eventName: "view", time: 5 * s),
-            LoggedEvent(customerID: 1, productID: 2, eventName: "view", time: 6 * s),
+            InteractionEvent(customerID: 1, productID: 1, eventName: "view", occurredAtMicroseconds: 0),
+            InteractionEvent(customerID: 1, productID: 1, eventName: "view", occurredAtMicroseconds: 5 * s),
+            InteractionEvent(customerID: 1, productID: 2, eventName: "view", occurredAtMicroseconds: 6 * s),
         ]
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 60)
         let evaluator = Evaluator(log: log, catalog: catalog, splitAt: 5 * s, eventWeights: ["view": 1])

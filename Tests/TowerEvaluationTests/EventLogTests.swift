@@ -1,12 +1,14 @@
 @testable import TowerEvaluation
 import TowerTestSupport
 import XCTest
+import TowerEvents
+@testable import TowerModel
 
 final class EventLogTests: XCTestCase {
     static let second: Int64 = 1_000_000
 
-    private func event(_ customer: Int64, _ product: Int64, _ seconds: Int64, _ name: String = "click") -> LoggedEvent {
-        LoggedEvent(customerID: customer, productID: product, eventName: name, time: seconds * Self.second)
+    private func event(_ customer: Int64, _ product: Int64, _ seconds: Int64, _ name: String = "click") -> InteractionEvent {
+        InteractionEvent(customerID: customer, productID: product, eventName: name, occurredAtMicroseconds: seconds * Self.second)
     }
 
     /// Slots of a history, as product ids oldest first.

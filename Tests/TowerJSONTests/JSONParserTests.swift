@@ -17,7 +17,11 @@ final class JSONParserTests: XCTestCase {
                                 "b": .object(["c": .string("d")]), "a2": .object([:])]))
         XCTAssertEqual(try parse("[]"), .array([]))
         XCTAssertEqual(try parse("0"), .number("0"))
-        XCTAssertEqual(try parse(#"{"k": 1, "k": 2}"#), .object(["k": .number("2")]), "the last duplicate key wins")
+        XCTAssertThrowsError(try parse(#"{"k": 1, "j": {"k": 0}, "k": 2}"#), "a repeated member name is ambiguous") {
+            XCTAssertEqual(($0 as? JSONSyntaxError)?.duplicateName, "k")
+            XCTAssertEqual(($0 as? JSONSyntaxError)?.description, #"duplicate member name "k" at byte 25"#)
+        }
+        XCTAssertEqual(try parse(#"{"k": 1, "j": {"k": 0}}"#)["j"]?["k"], .number("0"), "the same name in different objects is fine")
     }
 
     func testNumbersKeepTheirTextBeyondDoublePrecision() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerEvents
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -37,11 +38,11 @@ final class EventLogRepositoryTests: XCTestCase {
         let repo = EventLogRepository(connection)
         for pageSize in [1, 2, 10] {
             let events = try repo.events(pageSize: pageSize)
-            XCTAssertEqual(events.map(\.eventID), [first, a, b, late], "page size \(pageSize)")
-            XCTAssertEqual(events.map(\.occurredAt), [base, base + 1, base + 1, base + 2_000_001])
+            XCTAssertEqual(events.map(\.productID), [13, 11, 12, 10], "page size \(pageSize): events \([first, a, b, late])")
+            XCTAssertEqual(events.map(\.occurredAtMicroseconds), [base, base + 1, base + 1, base + 2_000_001])
         }
-        XCTAssertEqual(try repo.events(before: base + 1).map(\.eventID), [first], "before is strict")
-        XCTAssertEqual(try repo.events(before: base + 1, pageSize: 1).map(\.eventID), [first])
+        XCTAssertEqual(try repo.events(before: base + 1).map(\.productID), [13], "before is strict")
+        XCTAssertEqual(try repo.events(before: base + 1, pageSize: 1).map(\.productID), [13])
         XCTAssertEqual(try repo.events()[1].productID, 11)
         XCTAssertEqual(try repo.events()[1].eventName, "product_viewed")
     }

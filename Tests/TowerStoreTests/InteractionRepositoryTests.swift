@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerEvents
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -25,9 +26,9 @@ final class InteractionRepositoryTests: StoreTestCase {
     }
 
     private func event(_ message: String, customer: Int64, product: Int64, _ name: String = "product_viewed",
-                       ago: TimeInterval = 60, eventID: String? = nil) -> IncomingEvent {
-        IncomingEvent(messageID: message, customerID: customer, productID: product, eventName: name,
-                      occurredAt: now.addingTimeInterval(-ago), eventID: eventID)
+                       ago: TimeInterval = 60, eventID: String? = nil) -> QueuedEvent {
+        QueuedEvent(messageID: message, event: InteractionEvent(customerID: customer, productID: product, eventName: name,
+                      occurredAtMicroseconds: InteractionEvent.microseconds(now.addingTimeInterval(-ago)), eventID: eventID))
     }
 
     /// A deterministic stand-in for the user tower that records what it was given.
@@ -47,7 +48,7 @@ final class InteractionRepositoryTests: StoreTestCase {
 
     private let horizon: TimeInterval = 7 * 86_400
 
-    private func apply(_ events: [IncomingEvent], at time: Date? = nil, encoder: RecordingEncoder = RecordingEncoder()) throws -> BatchResult {
+    private func apply(_ events: [QueuedEvent], at time: Date? = nil, encoder: RecordingEncoder = RecordingEncoder()) throws -> BatchResult {
         try InteractionRepository(connection).apply(events, now: time ?? now, window: window, modelVersion: "test-v1",
                                                     eventIDHorizon: horizon, encode: encoder.encode)
     }
@@ -147,8 +148,8 @@ final class InteractionRepositoryTests: StoreTestCase {
             for i in 0..<30 {
                 let k = daemon % 2 == 0 ? i : 29 - i
                 // Odd events name a different customer in each copy: only the event id's unique key serialises them.
-                let copy = IncomingEvent(messageID: "d\(daemon)-\(k)", customerID: k % 2 == 0 ? 10 : Int64(20 + daemon), productID: Int64(1 + k % 5),
-                                         eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-k)), eventID: "event-\(k)")
+                let copy = QueuedEvent(messageID: "d\(daemon)-\(k)", event: InteractionEvent(customerID: k % 2 == 0 ? 10 : Int64(20 + daemon), productID: Int64(1 + k % 5),
+                                         eventName: "product_viewed", occurredAtMicroseconds: InteractionEvent.microseconds(now.addingTimeInterval(Double(-k))), eventID: "event-\(k)"))
                 _ = try c.withRetry { _ in
                     try repo.apply([copy], now: now, window: window, modelVersion: "t", eventIDHorizon: horizon, encode: encoder)
                 }
@@ -181,7 +182,7 @@ final class InteractionRepositoryTests: StoreTestCase {
     }
 
     func testHistoryIsTheTwentyMostRecentInsideTheWindowAndOlderRowsArePruned() throws {
-        var events: [IncomingEvent] = []
+        var events: [QueuedEvent] = []
         for i in 0..<25 { events.append(event("recent-\(i)", customer: 10, product: Int64(1 + i % 5), ago: Double(100 + i))) }
         events.append(event("expired", customer: 10, product: 1, ago: window + 10))
         let encoder = RecordingEncoder()
@@ -229,10 +230,10 @@ final class InteractionRepositoryTests: StoreTestCase {
         }
         let errors = Self.concurrently(4, url: url) { worker, c, repo in
             for i in 0..<20 {
-                let mine = IncomingEvent(messageID: "w\(worker)-\(i)", customerID: 10, productID: Int64(1 + (worker + i) % 5),
-                                         eventName: "product_viewed", occurredAt: now.addingTimeInterval(Double(-1000 + worker * 100 + i)))
-                let other = IncomingEvent(messageID: "x\(worker)-\(i)", customerID: Int64(20 + worker), productID: 1,
-                                          eventName: "product_viewed", occurredAt: now)
+                let mine = QueuedEvent(messageID: "w\(worker)-\(i)", event: InteractionEvent(customerID: 10, productID: Int64(1 + (worker + i) % 5),
+                                         eventName: "product_viewed", occurredAtMicroseconds: InteractionEvent.microseconds(now.addingTimeInterval(Double(-1000 + worker * 100 + i)))))
+                let other = QueuedEvent(messageID: "x\(worker)-\(i)", event: InteractionEvent(customerID: Int64(20 + worker), productID: 1,
+                                          eventName: "product_viewed", occurredAtMicroseconds: InteractionEvent.microseconds(now)))
                 _ = try c.withRetry { _ in
                     try repo.apply([mine, other], now: now, window: window, modelVersion: "t", encode: encoder)
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvents
 import TowerStore
 import XCTest
 
@@ -11,8 +12,8 @@ final class PopularityTests: StoreTestCase {
     private func append(_ events: [(Int64, String, Double)]) throws {
         _ = try EventImportRepository(connection, windowSeconds: settings.windowSeconds).append { add in
             for (product, name, daysBeforeNewest) in events {
-                try add(EventRecord(customerID: 1, productID: product, eventName: name,
-                                    occurredAt: newest.addingTimeInterval(-daysBeforeNewest * day)))
+                try add(InteractionEvent(customerID: 1, productID: product, eventName: name,
+                                         occurredAtMicroseconds: InteractionEvent.microseconds(newest.addingTimeInterval(-daysBeforeNewest * day))))
             }
         }
     }

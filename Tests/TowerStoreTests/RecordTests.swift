@@ -1,5 +1,4 @@
 import Foundation
-import TowerConfig
 import TowerJSON
 import TowerStore
 import XCTest
@@ -11,7 +10,6 @@ final class RecordTests: XCTestCase {
     }
 
     private func product(_ json: String) throws -> ProductRecord { try ProductRecord(record(json)) }
-    private func event(_ json: String) throws -> EventRecord { try EventRecord(record(json), eventTypes: .default) }
 
     private func assertRejects(_ body: @autoclosure () throws -> Any, _ expected: RecordError,
                                file: StaticString = #filePath, line: UInt = #line) {
@@ -69,32 +67,10 @@ final class RecordTests: XCTestCase {
                       .invalidValue(field: "created_at", reason: "\"2024-05-01T12:00:00\" has no time zone: add Z (UTC) or an offset like +02:00"))
     }
 
-    func testEvents() throws {
-        XCTAssertEqual(try event(#"{"customer_id": 429, "product_id": "22", "event_name": "product_added_to_cart", "occurred_at": "1996-03-29T18:36:55Z"}"#),
-                       EventRecord(customerID: 429, productID: 22, eventName: "product_added_to_cart",
-                                   occurredAt: Date(timeIntervalSince1970: 828_124_615)))
-        XCTAssertEqual(try event(#"{"customer_id": 1, "product_id": 2, "event_name": "product_viewed", "occurred_at": 1714564800000}"#).occurredAt,
-                       Date(timeIntervalSince1970: 1_714_564_800))
-    }
-
-    func testEventRejections() {
-        assertRejects(try event(#"{"product_id": 2, "event_name": "product_viewed", "occurred_at": 1714564800000}"#),
-                      .missingField("customer_id"))
-        assertRejects(try event(#"{"customer_id": 1, "product_id": 2, "event_name": "product_viewed"}"#), .missingField("occurred_at"))
-        assertRejects(try event(#"{"customer_id": 1, "product_id": 2, "event_name": "product_bought", "occurred_at": 1714564800000}"#),
-                      .unknownEventName("product_bought", known: EventTypes.default.names))
-        assertRejects(try event(#"{"customer_id": 1, "product_id": 2, "event_name": "product_viewed", "occurred_at": 1714564800}"#),
-                      .invalidValue(field: "occurred_at", reason: "epoch milliseconds 1714564800 is before 1973: if it is in seconds, multiply by 1000"))
-        assertRejects(try event(#"{"customer_id": 1, "product_id": 2, "event_name": "product_viewed", "occurred_at": true}"#),
-                      .wrongType(field: "occurred_at", expected: "an ISO-8601 string or epoch milliseconds", got: "a boolean"))
-        let custom = try! EventTypes.parse("product_purchased=8")
-        XCTAssertNoThrow(try EventRecord(record(#"{"customer_id": 1, "product_id": 2, "event_name": "product_purchased", "occurred_at": "2024-05-01"}"#), eventTypes: custom))
-    }
-
     func testRejectionMessagesSayWhatIsWrong() {
         XCTAssertEqual(RecordError.missingField("name").description, "missing required field \"name\"")
         XCTAssertEqual(RecordError.idOutOfRange(field: "product_id", value: "9223372036854775808").description,
                        "\"product_id\" 9223372036854775808 is out of the int64 range")
-        XCTAssertTrue(RecordError.unknownEventName("x", known: ["a", "b"]).description.contains("known: a, b"))
+        XCTAssertEqual(RecordError.notAnObject(kind: "an array").code, "malformed_json")
     }
 }

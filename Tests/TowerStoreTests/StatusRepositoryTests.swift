@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerEvents
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -16,8 +17,8 @@ final class StatusRepositoryTests: XCTestCase {
         let vector = PQVector([Float](repeating: 0.05, count: 384))
         try c.execute("UPDATE products SET embedding = $1 WHERE product_id = 2", [vector])
         _ = try EventImportRepository(c, windowSeconds: 86_400).append { add in
-            try add(EventRecord(customerID: 7, productID: 1, eventName: "product_viewed", occurredAt: Date()))
-            try add(EventRecord(customerID: 7, productID: 2, eventName: "product_viewed", occurredAt: Date(timeIntervalSince1970: 1e9)))
+            try add(InteractionEvent(customerID: 7, productID: 1, eventName: "product_viewed", occurredAtMicroseconds: InteractionEvent.microseconds(Date())))
+            try add(InteractionEvent(customerID: 7, productID: 2, eventName: "product_viewed", occurredAtMicroseconds: 1_000_000_000_000_000))
         }
         try c.execute("INSERT INTO user_vectors (customer_id, embedding, model_version) VALUES (7, $1, 'test')", [vector])
         XCTAssertEqual(try StatusRepository(c).status(),

@@ -6,6 +6,8 @@ import TowerRerank
 import TowerTestSupport
 @testable import TowerTraining
 import XCTest
+import TowerEvents
+@testable import TowerModel
 
 final class RerankTrainingTests: XCTestCase {
     func batch(rows: Int, features f: Int, seed: UInt64) -> RerankBatch {
@@ -52,22 +54,22 @@ final class RerankTrainingTests: XCTestCase {
     static func repeatLog(customers: Int, extraAfter: Int64? = nil) -> (EventLog, CatalogVectors) {
         let catalog = CatalogFixture.catalog(Array(1...40))
         var rng = SplitMix64(seed: 1)
-        var events: [LoggedEvent] = []
+        var events: [InteractionEvent] = []
         var t: Int64 = 0
         for round in 0..<6 {
             for c in 0..<customers {
                 t += 60_000_000
                 let product = Int64(1 + (c * 7 + (round % 2) * 3) % 40)
-                events.append(LoggedEvent(customerID: Int64(c), productID: product, eventName: "view", time: t))
+                events.append(InteractionEvent(customerID: Int64(c), productID: product, eventName: "view", occurredAtMicroseconds: t))
                 if rng.nextIndex(3) == 0 {
-                    events.append(LoggedEvent(customerID: Int64(c), productID: Int64(1 + rng.nextIndex(40)), eventName: "view", time: t + 1))
+                    events.append(InteractionEvent(customerID: Int64(c), productID: Int64(1 + rng.nextIndex(40)), eventName: "view", occurredAtMicroseconds: t + 1))
                 }
             }
         }
         if let after = extraAfter {
             for c in 0..<customers {
-                events.append(LoggedEvent(customerID: Int64(c), productID: Int64(1 + (c * 13) % 40), eventName: "view",
-                                          time: after + Int64(c)))
+                events.append(InteractionEvent(customerID: Int64(c), productID: Int64(1 + (c * 13) % 40), eventName: "view",
+                                          occurredAtMicroseconds: after + Int64(c)))
             }
         }
         return (EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 86_400), catalog)
@@ -113,12 +115,12 @@ final class RerankTrainingTests: XCTestCase {
     /// from the data to rank an untouched candidate above the customer's own history.
     func testLearnsThatCustomersNeverRebuy() throws {
         let catalog = CatalogFixture.catalog(Array(1...40))
-        var events: [LoggedEvent] = []
+        var events: [InteractionEvent] = []
         var t: Int64 = 0
         for round in 0..<6 {
             for c in 0..<60 {
                 t += 60_000_000
-                events.append(LoggedEvent(customerID: Int64(c), productID: Int64(1 + (c * 7 + round * 5) % 40), eventName: "view", time: t))
+                events.append(InteractionEvent(customerID: Int64(c), productID: Int64(1 + (c * 7 + round * 5) % 40), eventName: "view", occurredAtMicroseconds: t))
             }
         }
         let log = EventLog(events: events, catalog: catalog, eventNames: ["view"], windowSeconds: 86_400)

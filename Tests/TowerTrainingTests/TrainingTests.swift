@@ -3,6 +3,7 @@ import TowerMath
 import TowerModel
 @testable import TowerTraining
 import XCTest
+import TowerEvents
 
 final class TrainingTests: XCTestCase {
     /// A log where each customer walks a fixed cycle of products (p → p + 1), a pattern the default model
@@ -13,16 +14,16 @@ final class TrainingTests: XCTestCase {
         let catalog = CatalogVectors(dimension: dimension, products: (0..<products).map { p in
             (id: Int64(100 + p), vector: (0..<dimension).map { _ in rng.nextGaussian() }, active: true)
         })
-        var events: [LoggedEvent] = []
+        var events: [InteractionEvent] = []
         var starts = (0..<customers).map { _ in rng.nextIndex(products) }
         for step in 0..<steps {
             for c in 0..<customers {
-                events.append(LoggedEvent(customerID: Int64(c), productID: Int64(100 + (starts[c] + step) % products),
-                                          eventName: step % 3 == 0 ? "view" : "click", time: Int64(step * 60 + c % 7) * 1_000_000))
+                events.append(InteractionEvent(customerID: Int64(c), productID: Int64(100 + (starts[c] + step) % products),
+                                          eventName: step % 3 == 0 ? "view" : "click", occurredAtMicroseconds: Int64(step * 60 + c % 7) * 1_000_000))
             }
         }
         starts.removeAll()
-        events.sort { $0.time < $1.time }
+        events.sort { $0.occurredAtMicroseconds < $1.occurredAtMicroseconds }
         return (EventLog(events: events, catalog: catalog, eventNames: ["view", "click"], windowSeconds: 3_600), catalog)
     }
 

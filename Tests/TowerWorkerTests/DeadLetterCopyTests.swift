@@ -1,4 +1,5 @@
 import Foundation
+import TowerEvents
 import TowerQueue
 import XCTest
 @testable import TowerWorker
@@ -20,7 +21,7 @@ final class DeadLetterCopyTests: XCTestCase {
 
     private func rejection(_ body: String, id: String = UUID().uuidString) -> Settlement.Rejection {
         let message = SQSMessage(messageID: id, receiptHandle: "r-\(id)", body: body)
-        return (message, .tooLarge(bytes: body.utf8.count, limit: 16_384), [message])
+        return (message, .invalidEvent(.tooLarge(bytes: body.utf8.count, limit: 16_384)), [message])
     }
 
     func testCopiesAndBatchesKeepTheLimitsAndTheMostImportantAttributes() {

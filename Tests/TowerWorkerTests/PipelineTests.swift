@@ -89,7 +89,7 @@ final class PipelineTests: XCTestCase {
         let tooLong = try runCapturingOutput(tower, ["send", "--customer", "9", "--product", "2", "--event", "product_clicked",
                                                      "--event-id", String(repeating: "x", count: 129)], environment: fixture.settings)
         XCTAssertNotEqual(tooLong.status, 0)
-        XCTAssertTrue(tooLong.output.contains("--event-id is 129 bytes, over the 128-byte limit"), tooLong.output)
+        XCTAssertTrue(tooLong.output.contains("(bad_event_id): event_id is 129 bytes, over the 128-byte limit"), tooLong.output)
     }
 
     func testAMessageTheQueueDeliversUnreadableIsDeadLetteredAloneWhileItsBatchMatesApply() throws {

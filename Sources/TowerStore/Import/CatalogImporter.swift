@@ -32,7 +32,7 @@ public struct CatalogImporter {
         var counts = CatalogRepository.UpsertCounts()
         var batch: [ProductRecord] = []
         batch.reserveCapacity(batchSize)
-        try RecordReader.read(path: path, report: &lines, progress: progress, parse: ProductRecord.init) { record in
+        try RecordReader.read(path: path, report: &lines, progress: progress, parse: { try ProductRecord(JSONRecord(line: $0)) }) { record in
             batch.append(record)
             if batch.count == batchSize {
                 counts = counts + (try repository.upsert(batch))

@@ -1,7 +1,11 @@
+import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvents
 
-/// `tower events import`: appends the events of a JSON Lines file (see `EventRecord`) to the event log.
+/// `tower events import`: appends the events of a JSON Lines file to the event log. Each line is an event body under
+/// the event contract (`EventContract`, docs/events.md) — the rules towerd applies to queue messages, with
+/// `occurred_at` required — so a line gets the answer its body would get on the queue.
 ///
 /// The whole file is one transaction (see `EventImportRepository.append`): an import that fails part-way
 /// writes nothing and can be re-run without appending anything twice; lines with an `event_id` already
@@ -28,10 +32,15 @@ public struct EventImporter {
     public func importFile(path: String, progress: (Int) -> Void = { _ in }) throws -> Report {
         var lines = LineReport()
         let eventTypes = settings.eventTypes
+        let contract = EventContract(settings)
+        let now = InteractionEvent.microseconds(Date())
         let counts = try EventImportRepository(connection, windowSeconds: settings.windowSeconds,
                                            eventIDHorizonSeconds: settings.eventIDHorizonSeconds).append { add in
             try RecordReader.read(path: path, report: &lines, progress: progress,
-                                  parse: { try EventRecord($0, eventTypes: eventTypes) }, accept: add)
+                                  parse: { line in
+                                      if line.isTooLong { throw RecordError.lineTooLong(limit: JSONLinesReader.maxLineBytes) }
+                                      return try contract.decode(line.bytes, now: now).get()
+                                  }, accept: add)
         }
         let changed = try PopularityRepository(connection, eventTypes: eventTypes,
                                                periodSeconds: settings.popularityPeriodSeconds).refresh()

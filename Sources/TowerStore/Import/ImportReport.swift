@@ -1,8 +1,10 @@
 /// One rejected input line.
 public struct Rejection: Equatable, Sendable, CustomStringConvertible {
     public let line: Int
+    /// The stable reason code (for events: the daemon's dead-letter reason).
+    public let code: String
     public let reason: String
-    public var description: String { "line \(line): \(reason)" }
+    public var description: String { "line \(line): \(code): \(reason)" }
 }
 
 /// What happened to the lines of one input file.
@@ -19,9 +21,9 @@ public struct LineReport: Equatable, Sendable {
 
     public init(sampleLimit: Int = 50) { self.sampleLimit = sampleLimit }
 
-    mutating func reject(line: Int, reason: String) {
+    mutating func reject(line: Int, _ rejection: any LineRejection) {
         rejectedCount += 1
-        if rejections.count < sampleLimit { rejections.append(Rejection(line: line, reason: reason)) }
+        if rejections.count < sampleLimit { rejections.append(Rejection(line: line, code: rejection.code, reason: rejection.description)) }
     }
 }
 
@@ -33,7 +35,7 @@ enum RecordReader {
     /// Calls `accept` with each valid record, in file order. `progress` gets the number of lines read since
     /// its previous call. Errors of `accept` (database) and of reading the file end the import.
     static func read<Record>(path: String, report: inout LineReport, progress: (Int) -> Void,
-                             parse: (JSONRecord) throws -> Record, accept: (Record) throws -> Void) throws {
+                             parse: (JSONLine) throws -> Record, accept: (Record) throws -> Void) throws {
         var sinceProgress = 0
         try JSONLinesReader.forEachLine(path: path) { line in
             report.lines += 1
@@ -42,9 +44,9 @@ enum RecordReader {
             if line.isBlank { return }
             let record: Record
             do {
-                record = try parse(JSONRecord(line: line))
-            } catch let e as RecordError {
-                report.reject(line: line.number, reason: e.description)
+                record = try parse(line)
+            } catch let e as any LineRejection {
+                report.reject(line: line.number, e)
                 return
             }
             try accept(record)

@@ -1,6 +1,8 @@
 import Foundation
+import TowerEvents
 
-/// The timestamps of the import formats.
+/// The timestamps of the catalog (`created_at`) and of the training split options; event times follow the
+/// stricter `EventTime` of the event contract.
 ///
 /// - ISO-8601 text: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` followed by `Z` or an offset (`+02:00`, `+0200`, `+02`);
 ///   a space may stand for `T`; a date alone (`YYYY-MM-DD`) means midnight UTC. A time without a zone is
@@ -41,10 +43,10 @@ public enum Timestamp {
         let year = try digits(4); try expect(UInt8(ascii: "-"))
         let month = try digits(2); try expect(UInt8(ascii: "-"))
         let day = try digits(2)
-        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else {
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= UTCCalendar.daysIn(month: month, year: year) else {
             throw Invalid(reason: "\"\(text)\" is not a valid calendar date")
         }
-        var seconds = Double(daysFromCivil(year, month, day)) * 86_400
+        var seconds = Double(UTCCalendar.daysFromCivil(year, month, day)) * 86_400
         if i == b.count { return Date(timeIntervalSince1970: seconds) }
 
         guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { throw invalid }
@@ -102,22 +104,4 @@ public enum Timestamp {
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
 }
