@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "tower", targets: ["tower"]),
         .executable(name: "towerd", targets: ["towerd"]),
+        .executable(name: "tower-bench", targets: ["tower-bench"]),
         .library(name: "TowerRanking", targets: ["TowerRanking"]),
     ],
     dependencies: [
@@ -37,8 +38,10 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
+        // Use cases: what the executables do, as library functions (apply a batch, refresh users, embed, model data).
+        .target(name: "TowerUseCases", dependencies: ["Postgres", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
         .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON",
+            "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
@@ -55,8 +58,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What `tower` and `tower-bench` share: the global options, error reporting, progress bars.
+        .target(name: "TowerCLI", dependencies: [
+            "Postgres", "TowerConfig", "TowerModel", "TowerWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue", "TowerConfig", "TowerMath",
+            "TowerCLI", "TowerUseCases", "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue",
+            "TowerConfig", "TowerMath",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The benchmarks, apart from the user's commands.
+        .executableTarget(name: "tower-bench", dependencies: [
+            "TowerCLI", "TowerUseCases", "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue",
+            "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +87,7 @@ let package = Package(
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
+        .testTarget(name: "TowerUseCasesTests", dependencies: ["TowerUseCases", "TowerStore", "TowerModel", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
             "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",

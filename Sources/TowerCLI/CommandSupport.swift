@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
-import Postgres
 import TowerWorker
 
-/// Runs a command's body. A thrown error is printed as `tower: <description>` (secrets masked) on stderr and the process
-/// exits with status 1 — no stack trace. `ExitCode`, `CleanExit` and `ValidationError` pass through to
+/// Runs a command's body. A thrown error is printed as `<program>: <description>` (secrets masked) on stderr and the
+/// process exits with status 1 — no stack trace. `ExitCode`, `CleanExit` and `ValidationError` pass through to
 /// swift-argument-parser unchanged.
-func runReportingErrors(_ body: () async throws -> Void) async throws {
+public func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as ExitCode {
@@ -16,19 +15,15 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     } catch let e as ValidationError {
         throw e
     } catch {
-        printError("tower: \(error)")
+        printError("\(programName): \(error)")
         throw ExitCode.failure
     }
 }
 
-/// Writes one line to stderr, secrets masked (`Redaction.scrub`: error texts can quote URLs and libpq's messages).
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((Redaction.scrub(line) + "\n").utf8))
-}
+/// The running executable's name (`tower`, `tower-bench`), as error lines start with it.
+private let programName = URL(fileURLWithPath: CommandLine.arguments.first ?? "tower").lastPathComponent
 
-extension GlobalOptions {
-    /// A read/write connection (TOWER_DATABASE_URL), retrying for a few seconds while the server starts.
-    func connect() throws -> PostgresConnection {
-        try PostgresConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
-    }
+/// Writes one line to stderr, secrets masked (`Redaction.scrub`: error texts can quote URLs and libpq's messages).
+public func printError(_ line: String) {
+    FileHandle.standardError.write(Data((Redaction.scrub(line) + "\n").utf8))
 }

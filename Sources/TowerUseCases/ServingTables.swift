@@ -3,35 +3,42 @@ import TowerConfig
 import TowerModel
 import TowerStore
 
-/// The tables the served feed reads besides the vectors: `product_trending` and `product_neighbors`,
-/// recomputed from the whole event log (what is served, not only the training period). `tower train`
-/// calls it after writing the model; towerd's sweep keeps them current.
-enum ServingTablesSupport {
-    static func refresh(_ connection: PostgresConnection, _ settings: TowerSettings) throws {
-        let trending = try TrendingRepository(connection, eventTypes: settings.eventTypes).refresh()
-        let bar = Progress("reading events for co-visitation", total: try EventLogRepository(connection).count(), unit: "events")
-        let neighbors = try NeighborRepository(connection, eventTypes: settings.eventTypes).refresh { bar.advance(by: $0) }
-        bar.finish()
-        print("refreshed product_trending (\(trending) products) and product_neighbors (\(neighbors) rows)")
+/// The tables the served feed reads besides the vectors, and the served re-ranker. `tower train` writes them after
+/// the model, `tower rerank publish` for a model file; towerd's sweep keeps trending and co-visitation current.
+public struct ServingTables {
+    private let connection: PostgresConnection
+    private let eventTypes: EventTypes
+
+    public init(_ connection: PostgresConnection, eventTypes: EventTypes) {
+        self.connection = connection
+        self.eventTypes = eventTypes
+    }
+
+    /// Events in the log: the total `refresh`'s progress counts towards.
+    public func eventCount() throws -> Int { try EventLogRepository(connection).count() }
+
+    /// Recomputes `product_trending` and `product_neighbors` (co-visitation) from the whole event log (what is served,
+    /// not only the training period); `progress` hears of events read. Returns the products trending and the neighbour rows.
+    public func refresh(progress: (Int) -> Void = { _ in }) throws -> (trending: Int, neighbors: Int) {
+        let trending = try TrendingRepository(connection, eventTypes: eventTypes).refresh()
+        return (trending, try NeighborRepository(connection, eventTypes: eventTypes).refresh(progress: progress))
     }
 
     /// Replaces `product_neighbors` kind `similar` with the item-vector neighbours of `model` over `catalog` for the
-    /// products with events, when its re-ranker's candidates read them.
-    static func writeSimilar(_ model: UserTowerModel, catalog: CatalogVectors, _ connection: PostgresConnection,
-                             _ settings: TowerSettings) throws {
-        guard model.rerank?.candidates.usesItemNeighbors == true else { return }
+    /// products with events, when its re-ranker's candidates read them. Returns the rows written, nil when none are read.
+    public func writeSimilar(_ model: UserTowerModel, catalog: CatalogVectors) throws -> Int? {
+        guard model.rerank?.candidates.usesItemNeighbors == true else { return nil }
         let ranker = CatalogRanker(dimension: catalog.dimension, items: Evaluator.itemVectors(of: model, catalog: catalog),
                                    isCandidate: catalog.active)
         let rows = try EventLogRepository(connection).productIDs().compactMap { catalog.index(of: $0).map(Int.init) }
-        let written = try NeighborRepository(connection, eventTypes: settings.eventTypes)
+        return try NeighborRepository(connection, eventTypes: eventTypes)
             .write(similar: ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, rows: rows))
-        print("wrote product_neighbors kind similar (\(written) rows, \(ItemNeighbors.defaultLimit) per product with events)")
     }
 
-    /// Makes `model`'s re-ranker the served one (nothing when it has none).
-    static func publish(_ model: UserTowerModel, _ connection: PostgresConnection, _ settings: TowerSettings) throws {
-        guard let rerank = model.rerank else { return }
-        try RerankParameterRepository(connection).publish(rerank, eventWeights: settings.eventTypes.weights)
-        print("published re-ranker \(rerank.version) (ranking processes switch to it within a minute)")
+    /// Makes `model`'s re-ranker the served one; returns its version (nil, and nothing done, when it has none).
+    public func publish(_ model: UserTowerModel) throws -> String? {
+        guard let rerank = model.rerank else { return nil }
+        try RerankParameterRepository(connection).publish(rerank, eventWeights: eventTypes.weights)
+        return rerank.version
     }
 }

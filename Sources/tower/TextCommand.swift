@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerModel
+import TowerUseCases
 
 /// `tower text …`: the text encoder, for operators and for checking it against references.
 struct TextCommand: AsyncParsableCommand {
