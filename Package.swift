@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Data flow: queue (TowerQueue) → worker (TowerWorker) → store (TowerStore/Postgres) → model (TowerModel/TowerMath).
-// The ranking library (TowerRanking) depends on Postgres alone, so a shop's server links nothing else.
+// Data flow: queue (TowerQueue) → worker (TowerWorker) → store (TowerStore/LibPQ) → model (TowerModel/TowerMath).
+// The ranking library (TowerRanking) depends on LibPQ alone, so a shop's server links nothing else.
 let package = Package(
     name: "Tower",
     platforms: [.macOS(.v14)],
@@ -35,32 +35,33 @@ let package = Package(
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
         .target(name: "TowerRerank"),
         .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(name: "TowerStore", dependencies: ["Postgres", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
+        .target(name: "LibPQ", dependencies: ["CLibPQ"]),
+        .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         // Use cases: what the executables do, as library functions (apply a batch, refresh users, embed, model data).
-        .target(name: "TowerUseCases", dependencies: ["Postgres", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
+        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
         .target(name: "TowerWorker", dependencies: [
             "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "TowerRanking", dependencies: ["Postgres", "TowerRerank"]),
+        .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
         .target(name: "TowerServe", dependencies: [
             "TowerRanking", "TowerRerank", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "towerd", dependencies: [
-            "TowerWorker", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerModel", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // What `tower` and `tower-bench` share: the global options, error reporting, progress bars.
         .target(name: "TowerCLI", dependencies: [
-            "Postgres", "TowerConfig", "TowerModel", "TowerWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LibPQ", "TowerConfig", "TowerModel", "TowerWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tower", dependencies: [
             "TowerCLI", "TowerUseCases", "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue",
@@ -77,8 +78,8 @@ let package = Package(
         ]),
 
         // Tests: one target per module; integration tests use the servers of deploy/local.sh.
-        .target(name: "TowerTestSupport", dependencies: ["Postgres", "TowerConfig"], path: "Tests/TowerTestSupport"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TowerTestSupport"]),
+        .target(name: "TowerTestSupport", dependencies: ["LibPQ", "TowerConfig"], path: "Tests/TowerTestSupport"),
+        .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
@@ -87,7 +88,7 @@ let package = Package(
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
         .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
-        .testTarget(name: "TowerUseCasesTests", dependencies: ["TowerUseCases", "TowerStore", "TowerModel", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerUseCasesTests", dependencies: ["TowerUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
             "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
@@ -95,3 +96,12 @@ let package = Package(
         ]),
     ]
 )
+
+// Compiler-checked code in every Swift target: explicit `any` for existentials, and a file sees only the members
+// of modules it imports itself.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

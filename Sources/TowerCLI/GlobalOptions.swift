@@ -1,5 +1,5 @@
 import ArgumentParser
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerModel
 
@@ -17,8 +17,8 @@ public struct GlobalOptions: ParsableArguments {
     public func settings() throws -> TowerSettings { try TowerSettings(source()) }
 
     /// A read/write connection (TOWER_DATABASE_URL), retrying for a few seconds while the server starts.
-    public func connect() throws -> PostgresConnection {
-        try PostgresConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
+    public func connect() throws -> PQConnection {
+        try PQConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
     }
 
     /// The URL ranking reads from, or an error that says how to set it.

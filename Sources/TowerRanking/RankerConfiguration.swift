@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// How vector orderings (personalized feeds, `similar`) are computed.
 public enum VectorSearch: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// An event to record, keyed by the id of the queue message that carried it (and by the producer's
@@ -88,10 +88,10 @@ public struct RecordedBatch: Sendable {
 /// product vectors (`record`) → the caller runs the user tower → upsert the vectors and prune interactions older
 /// than the window (`commit`). The caller deletes the messages from the queue only after the commit.
 public final class InteractionRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let vectors: UserVectorRepository
 
-    public init(_ connection: PostgresConnection) {
+    public init(_ connection: PQConnection) {
         self.connection = connection
         vectors = UserVectorRepository(connection)
         // One round trip: `locked` takes the customer locks before any row reaches the inserts — `ready` joins it, and
@@ -167,7 +167,7 @@ public final class InteractionRepository {
     ///   - window: seconds of history kept and read (TOWER_WINDOW).
     ///   - eventIDHorizon: seconds a producer `event_id` is remembered (TOWER_EVENT_ID_HORIZON): an event whose id
     ///     was recorded less than this before `now` is a duplicate.
-    /// - Throws: `PostgresError` (the transaction is rolled back; re-running the batch is safe; a data error —
+    /// - Throws: `PQError` (the transaction is rolled back; re-running the batch is safe; a data error —
     ///   SQLSTATE class 22/23 — is the events' own).
     public func record(_ events: [IncomingEvent], now: Date, window: TimeInterval,
                        eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds) throws -> RecordedBatch {
@@ -181,10 +181,10 @@ public final class InteractionRepository {
             let first = try connection.pipeline([
                 .sql("BEGIN"),
                 .prepared("ir_record", [
-                    PostgresArray(events.map(\.messageID)), PostgresArray(events.map(\.customerID)),
-                    PostgresArray(events.map(\.productID)), PostgresArray(events.map(\.eventName)),
-                    PostgresArray(events.map(\.occurredAt)), windowStart, now, PostgresArray(customers),
-                    PostgresArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
+                    PQArray(events.map(\.messageID)), PQArray(events.map(\.customerID)),
+                    PQArray(events.map(\.productID)), PQArray(events.map(\.eventName)),
+                    PQArray(events.map(\.occurredAt)), windowStart, now, PQArray(customers),
+                    PQArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
                 ]),
                 vectors.historiesStatement(of: customers, now: now, windowStart: windowStart),
             ])
@@ -209,12 +209,12 @@ public final class InteractionRepository {
     /// Stores `vectors` (one per `batch.customers`, in order) with `modelVersion`, prunes the affected customers'
     /// interactions older than the window, and commits — one round trip. Returns what the batch did.
     /// - Throws: `UserVectorWriteError` when the vectors are unfit to store or refused (Tower's fault, not the
-    ///   events'), `PostgresError`; either way the transaction is rolled back.
+    ///   events'), `PQError`; either way the transaction is rolled back.
     public func commit(_ batch: RecordedBatch, vectors output: [[Float]], modelVersion: String) throws -> BatchResult {
         guard batch.isOpen else { return BatchResult(outcomes: batch.outcomes) }
         do {
             try UserVectorRepository.check(output, for: batch.customers)
-            let second: [PostgresResult]
+            let second: [PQResult]
             do {
                 second = try connection.pipeline([
                     vectors.storeStatement(vectors: zip(batch.customers, output).map { (customerID: $0.0, embedding: $0.1) },
@@ -222,7 +222,7 @@ public final class InteractionRepository {
                                            windowStart: batch.windowStart),
                     .sql("COMMIT"),
                 ])
-            } catch let error as PostgresError where error.isDataError {
+            } catch let error as PQError where error.isDataError {
                 // The events passed the record statement: a data error now is about the vectors Tower computed.
                 throw UserVectorWriteError.refused(error)
             }

@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// `tower users refresh`'s reads and writes beside `UserVectorRepository`: the customers to recompute, removing the
 /// vectors of empty windows, and publishing the item tower's output as the served product vectors.
 public struct UserRefreshRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Customers with a stored vector or stored interactions.
     public func customerCount() throws -> Int {
@@ -27,7 +27,7 @@ public struct UserRefreshRepository {
     /// Call under their locks (`UserVectorRepository.lock(customers:)`).
     public func removeVectors(of customers: [Int64]) throws -> Int {
         guard !customers.isEmpty else { return 0 }
-        return try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PostgresArray(customers)])
+        return try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PQArray(customers)])
     }
 
     /// Sets `products.embedding` (the served vector) of each product; rows already equal are not rewritten.
@@ -39,6 +39,6 @@ public struct UserRefreshRepository {
             UPDATE products AS p SET embedding = u.v::vector
             FROM unnest($1::bigint[], $2::text[]) AS u(id, v)
             WHERE p.product_id = u.id AND p.embedding IS DISTINCT FROM u.v::vector
-            """, [PostgresArray(vectors.map(\.productID)), PostgresArray(vectors.map { PostgresVector($0.vector).postgresText })])
+            """, [PQArray(vectors.map(\.productID)), PQArray(vectors.map { PQVector($0.vector).postgresText })])
     }
 }

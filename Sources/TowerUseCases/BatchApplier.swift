@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerModel
 import TowerStore
 
@@ -15,7 +15,7 @@ public final class BatchApplier {
 
     /// `window`: seconds of history kept and read (TOWER_WINDOW); `eventIDHorizon`: seconds a producer's `event_id`
     /// deduplicates (TOWER_EVENT_ID_HORIZON).
-    public init(_ connection: PostgresConnection, window: TimeInterval, eventIDHorizon: TimeInterval) {
+    public init(_ connection: PQConnection, window: TimeInterval, eventIDHorizon: TimeInterval) {
         repository = InteractionRepository(connection)
         self.window = window
         self.eventIDHorizon = eventIDHorizon
@@ -30,7 +30,7 @@ public final class BatchApplier {
 
     /// Applies `events` (message ids unique) with `encoder` as of `now`; `historiesRead` is called once the
     /// histories are read, when only the user tower and the commit remain.
-    /// - Throws: `PostgresError` (rolled back; re-running is safe; a data error is the events' own),
+    /// - Throws: `PQError` (rolled back; re-running is safe; a data error is the events' own),
     ///   `UserVectorWriteError` when the encoder's output is unfit to store or refused (Tower's fault, not the events').
     public func apply(_ events: [IncomingEvent], encoder: any UserEncoder, now: Date = Date(),
                       historiesRead: () -> Void = {}) throws -> Applied {

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerModel
 import TowerStore
 
@@ -17,7 +17,7 @@ public struct CatalogEmbedding {
     private let repository: EmbeddingRepository
 
     /// Reads the active products and plans the pending ones (`all`: every active product, changed or not).
-    public init(_ connection: PostgresConnection, all: Bool) throws {
+    public init(_ connection: PQConnection, all: Bool) throws {
         repository = EmbeddingRepository(connection)
         let products = try repository.allActiveProducts()
         activeProducts = products.count

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerModel
 import TowerStore
@@ -6,10 +6,10 @@ import TowerStore
 /// The tables the served feed reads besides the vectors, and the served re-ranker. `tower train` writes them after
 /// the model, `tower rerank publish` for a model file; towerd's sweep keeps trending and co-visitation current.
 public struct ServingTables {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let eventTypes: EventTypes
 
-    public init(_ connection: PostgresConnection, eventTypes: EventTypes) {
+    public init(_ connection: PQConnection, eventTypes: EventTypes) {
         self.connection = connection
         self.eventTypes = eventTypes
     }

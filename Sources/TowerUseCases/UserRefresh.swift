@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerMath
 import TowerModel
 import TowerStore
@@ -8,14 +8,14 @@ import TowerStore
 /// the served product vectors, then recompute every stored customer's vector from their recent interactions, batched
 /// through the daemon's inference path and under the daemon's per-customer locks (safe while towerd runs).
 public struct UserRefresh {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let model: UserTowerModel
     private let window: TimeInterval
     private let repository: UserRefreshRepository
     private let vectors: UserVectorRepository
 
     /// `window`: seconds of history read (TOWER_WINDOW).
-    public init(_ connection: PostgresConnection, model: UserTowerModel, window: TimeInterval) {
+    public init(_ connection: PQConnection, model: UserTowerModel, window: TimeInterval) {
         self.connection = connection
         self.model = model
         self.window = window
@@ -62,7 +62,7 @@ public struct UserRefresh {
     /// One transaction: lock `customers`, read their histories since `now − window`, encode them as one batch, store
     /// the vectors with the model's version, prune interactions older than the window, remove the vectors of empty
     /// windows unless `keepStale`.
-    /// - Throws: `UserVectorWriteError` when the model's output is unfit to store, `PostgresError`; either way nothing changed.
+    /// - Throws: `UserVectorWriteError` when the model's output is unfit to store, `PQError`; either way nothing changed.
     func refresh(_ customers: [Int64], now: Date, keepStale: Bool) throws -> (written: Int, removed: Int) {
         guard !customers.isEmpty else { return (0, 0) }
         let windowStart = now.addingTimeInterval(-window)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CDispatch
 import Foundation
 import TowerCLI
 import TowerMath

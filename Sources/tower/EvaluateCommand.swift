@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import TowerCLI
+import TowerConfig
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 import TowerUseCases
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
 import TowerCLI
+import TowerConfig
 import TowerRanking
 import TowerStore
 
@@ -138,7 +139,7 @@ final class ProgressWatcher: @unchecked Sendable {
     private var finished = false
 
     init(url: String) throws {
-        let connection = try PostgresConnection(url: url)
+        let connection = try PQConnection(url: url)
         Thread.detachNewThread { [self] in watch(connection) }
     }
 
@@ -151,7 +152,7 @@ final class ProgressWatcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func watch(_ connection: PostgresConnection) {
+    private func watch(_ connection: PQConnection) {
         var progress: ProgressBar?
         while !waitForStop(seconds: 2) {
             guard let p = try? VectorIndex.buildProgress(connection), p.tuplesTotal > 0 else { continue }

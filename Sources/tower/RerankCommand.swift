@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TowerCLI
+import TowerConfig
 import TowerModel
+import TowerRerank
 import TowerStore
 import TowerUseCases
 

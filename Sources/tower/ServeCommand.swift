@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import TowerCLI
+import TowerConfig
 import TowerServe
 import TowerWorker
 

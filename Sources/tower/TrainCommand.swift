@@ -4,6 +4,7 @@ import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 import TowerUseCases
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TowerCLI
+import TowerConfig
 import TowerMath
 import TowerModel
 import TowerUseCases

@@ -17,7 +17,7 @@ enum EncoderFixture {
         }
     }
 
-    private static let shared: Result<MiniLMEncoder, Error> = Result { try MiniLMEncoder(directory: directory) }
+    private static let shared: Result<MiniLMEncoder, any Error> = Result { try MiniLMEncoder(directory: directory) }
 
     /// The encoder, loaded once per test process.
     static func encoder() throws -> MiniLMEncoder {

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerStore
 import TowerTestSupport
@@ -8,7 +8,7 @@ import XCTest
 /// A migrated scratch database per test, products 1…`productCount` with unit vectors (`vector(_:)`).
 class UseCaseTestCase: XCTestCase {
     var db: ScratchDatabase!
-    var connection: PostgresConnection!
+    var connection: PQConnection!
     let now = Date(timeIntervalSince1970: 1_750_000_000)
     let window: TimeInterval = 2 * 86_400
     let eventTypes = EventTypes.default
@@ -20,7 +20,7 @@ class UseCaseTestCase: XCTestCase {
         try Migrator(connection).migrate()
         for id in 0..<productCount {
             try connection.execute("INSERT INTO products (product_id, name, text_embedding, embedding) VALUES ($1, 'p', $2::vector, $2::vector)",
-                                   [id + 1, PostgresVector(Self.vector(id + 1))])
+                                   [id + 1, PQVector(Self.vector(id + 1))])
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerModel
 import TowerStore
 import TowerUseCases
@@ -57,12 +57,12 @@ final class UserRefreshTests: UseCaseTestCase {
 
     func testServedVectorsOfAModelWithoutResidualsAreTheNormalisedTextVectors() throws {
         try connection.execute("UPDATE products SET text_embedding = $1::vector WHERE product_id = 1",
-                               [PostgresVector(Self.vector(1).map { $0 * 3 })])
+                               [PQVector(Self.vector(1).map { $0 * 3 })])
         let refresh = UserRefresh(connection, model: model, window: window)
         let first = try refresh.publishServedVectors()
         XCTAssertEqual(first.changed, 0, "a unit text vector is served as it is; 3 × it normalises to it")
         XCTAssertEqual(first.products, productCount)
-        try connection.execute("UPDATE products SET embedding = $1::vector WHERE product_id = 2", [PostgresVector(Self.vector(3))])
+        try connection.execute("UPDATE products SET embedding = $1::vector WHERE product_id = 2", [PQVector(Self.vector(3))])
         XCTAssertEqual(try refresh.publishServedVectors().changed, 1)
         let served: [Float] = try connection.query("SELECT embedding FROM products WHERE product_id = 2")[0].decode(0)
         XCTAssertEqual(served, Self.vector(2))

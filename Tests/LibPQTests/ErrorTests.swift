@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
@@ -17,7 +17,7 @@ final class ErrorTests: XCTestCase {
             ("host=127.0.0.1 port=1 user=tower password='quoted s3cret' sslmode=bogus", "quoted s3cret", "sslmode"),
         ]
         for (bad, secret, expected) in cases {
-            XCTAssertThrowsError(try PostgresConnection(url: bad), bad) {
+            XCTAssertThrowsError(try PQConnection(url: bad), bad) {
                 let text = "\($0)"
                 XCTAssertFalse(text.contains(secret), text)
                 XCTAssertTrue(text.contains(expected), text)
@@ -32,7 +32,7 @@ final class ErrorTests: XCTestCase {
         try c.execute("CREATE TABLE u (id bigint PRIMARY KEY)")
         try c.execute("INSERT INTO u VALUES ($1)", [1])
         XCTAssertThrowsError(try c.execute("INSERT INTO u VALUES ($1)", [1])) { e in
-            let pe = e as? PostgresError
+            let pe = e as? PQError
             XCTAssertEqual(pe?.sqlState, .uniqueViolation)
             XCTAssertEqual(pe?.sqlState?.errorClass, "23")
             XCTAssertEqual(pe?.isTransient, false)
@@ -40,14 +40,14 @@ final class ErrorTests: XCTestCase {
             guard case .server(let server)? = pe else { return XCTFail("not a server error: \(e)") }
             XCTAssertEqual(server.detail, "Key (id)=(1) already exists.")
         }
-        XCTAssertThrowsError(try c.query("SELEC 1")) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .syntaxError) }
-        XCTAssertThrowsError(try c.query("SELECT nope FROM u")) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .undefinedColumn) }
+        XCTAssertThrowsError(try c.query("SELEC 1")) { XCTAssertEqual(($0 as? PQError)?.sqlState, .syntaxError) }
+        XCTAssertThrowsError(try c.query("SELECT nope FROM u")) { XCTAssertEqual(($0 as? PQError)?.sqlState, .undefinedColumn) }
         XCTAssertThrowsError(try c.query("SELECT 1 FROM missing_table")) { e in
-            XCTAssertEqual((e as? PostgresError)?.sqlState, .undefinedTable)
+            XCTAssertEqual((e as? PQError)?.sqlState, .undefinedTable)
             XCTAssertTrue("\(e)".contains("tower migrate"), "\(e)")
         }
         XCTAssertThrowsError(try c.query("SELECT $1::int", ["twelve"])) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .invalidTextRepresentation)
+            XCTAssertEqual(($0 as? PQError)?.sqlState, .invalidTextRepresentation)
         }
         // The connection stays usable after errors.
         XCTAssertEqual(try c.query("SELECT count(*) FROM u")[0].decode(0, as: Int.self), 1)
@@ -57,15 +57,15 @@ final class ErrorTests: XCTestCase {
         let url = try TestEnvironment.require("TOWER_DATABASE_URL")
         var wrongPort = URLComponents(string: url)!
         wrongPort.port = 1
-        XCTAssertThrowsError(try PostgresConnection(url: wrongPort.string!)) { e in
-            guard case .connectionFailed? = e as? PostgresError else { return XCTFail("\(e)") }
-            XCTAssertTrue((e as! PostgresError).isTransient)
+        XCTAssertThrowsError(try PQConnection(url: wrongPort.string!)) { e in
+            guard case .connectionFailed? = e as? PQError else { return XCTFail("\(e)") }
+            XCTAssertTrue((e as! PQError).isTransient)
             XCTAssertTrue("\(e)".contains("TOWER_DATABASE_URL"))
         }
         var wrongPassword = URLComponents(string: url)!
         wrongPassword.password = "not-the-password-x9"
-        XCTAssertThrowsError(try PostgresConnection(url: wrongPassword.string!)) { e in
-            guard case .connectionFailed? = e as? PostgresError else { return XCTFail("\(e)") }
+        XCTAssertThrowsError(try PQConnection(url: wrongPassword.string!)) { e in
+            guard case .connectionFailed? = e as? PQError else { return XCTFail("\(e)") }
             XCTAssertFalse("\(e)".contains("not-the-password-x9"))
         }
     }
@@ -77,7 +77,7 @@ final class ErrorTests: XCTestCase {
         c.close()
         XCTAssertFalse(c.isConnected)
         XCTAssertThrowsError(try c.query("SELECT 1")) {
-            guard case .connectionLost? = $0 as? PostgresError else { return XCTFail("\($0)") }
+            guard case .connectionLost? = $0 as? PQError else { return XCTFail("\($0)") }
         }
         try c.reconnect()
         XCTAssertEqual(try c.query("SELECT 1")[0].decode(0, as: Int.self), 1)

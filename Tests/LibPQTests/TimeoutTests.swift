@@ -1,13 +1,13 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
 /// `ConnectionTimeouts` against the local PostgreSQL: no connect, statement or lock wait hangs for ever.
 final class TimeoutTests: XCTestCase {
     /// Runs `body` on a thread and waits at most `limit` seconds for it (so a hang fails the test instead of stalling it).
-    private func within<T>(_ limit: Double, _ body: @escaping @Sendable () throws -> T) -> Result<T, Error>? {
-        nonisolated(unsafe) var outcome: Result<T, Error>?
+    private func within<T>(_ limit: Double, _ body: @escaping @Sendable () throws -> T) -> Result<T, any Error>? {
+        nonisolated(unsafe) var outcome: Result<T, any Error>?
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread { outcome = Result { try body() }; done.signal() }
         return done.wait(timeout: .now() + limit) == .success ? outcome : nil
@@ -26,18 +26,18 @@ final class TimeoutTests: XCTestCase {
         }, true)
         let url = "postgresql://tower@127.0.0.1:\(UInt16(bigEndian: address.sin_port))/tower?sslmode=disable"
         let started = Date()
-        let outcome = try XCTUnwrap(within(15) { try PostgresConnection(url: url, timeouts: ConnectionTimeouts(connect: 2)) },
+        let outcome = try XCTUnwrap(within(15) { try PQConnection(url: url, timeouts: ConnectionTimeouts(connect: 2)) },
                                     "connecting hung past 15 s despite connect_timeout 2 s")
-        XCTAssertThrowsError(try outcome.get()) { XCTAssertTrue(($0 as? PostgresError)?.isTransient ?? false, "\($0)") }
+        XCTAssertThrowsError(try outcome.get()) { XCTAssertTrue(($0 as? PQError)?.isTransient ?? false, "\($0)") }
         XCTAssertLessThan(Date().timeIntervalSince(started), 8)
     }
 
     func testStatementTimeoutCancelsALongStatementAndSurvivesAReconnect() throws {
         let db = try ScratchDatabase("stmttimeout")
         defer { db.drop() }
-        let c = try PostgresConnection(url: db.url, timeouts: ConnectionTimeouts(connect: 5, statement: 0.5))
+        let c = try PQConnection(url: db.url, timeouts: ConnectionTimeouts(connect: 5, statement: 0.5))
         let outcome = try XCTUnwrap(within(10) { try c.query("SELECT pg_sleep(5)") }, "the statement ran past its timeout")
-        XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .queryCanceled, "\($0)") }
+        XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PQError)?.sqlState, .queryCanceled, "\($0)") }
         try c.reconnect()
         XCTAssertEqual(try c.query("SHOW statement_timeout")[0].decode(0, as: String.self), "500ms")
         XCTAssertEqual(try c.query("SHOW lock_timeout")[0].decode(0, as: String.self), "0", "an unset limit stays the server's")
@@ -48,9 +48,9 @@ final class TimeoutTests: XCTestCase {
         defer { db.drop() }
         let holder = try db.connect()
         try holder.query("SELECT pg_advisory_lock(42)")
-        let c = try PostgresConnection(url: db.url, timeouts: ConnectionTimeouts(lock: 0.5))
+        let c = try PQConnection(url: db.url, timeouts: ConnectionTimeouts(lock: 0.5))
         let outcome = try XCTUnwrap(within(10) { try c.query("SELECT pg_advisory_xact_lock(42)") }, "the lock wait ran past its timeout")
-        XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .lockNotAvailable, "\($0)") }
+        XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PQError)?.sqlState, .lockNotAvailable, "\($0)") }
         try holder.query("SELECT pg_advisory_unlock(42)")
         try c.query("SELECT pg_advisory_xact_lock(42)")
     }

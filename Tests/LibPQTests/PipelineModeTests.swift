@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
@@ -30,7 +30,7 @@ final class PipelineModeTests: XCTestCase {
         XCTAssertThrowsError(try c.pipeline([
             .sql("BEGIN"), .sql("INSERT INTO kv VALUES ($1, 1)", ["a"]), .sql("INSERT INTO kv VALUES ($1, 2)", ["a"]),
             .sql("INSERT INTO kv VALUES ($1, 3)", ["c"]), .sql("COMMIT"),
-        ])) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .uniqueViolation) }
+        ])) { XCTAssertEqual(($0 as? PQError)?.sqlState, .uniqueViolation) }
         try c.execute("ROLLBACK")
         XCTAssertEqual(try c.query("SELECT count(*) FROM kv")[0].decode(0, as: Int.self), 0, "the transaction did not commit")
         XCTAssertEqual(try c.pipeline([.sql("SELECT 42")])[0][0].decode(0, as: Int.self), 42, "the connection is usable again")
@@ -39,7 +39,7 @@ final class PipelineModeTests: XCTestCase {
 
 final class BinaryParameterTests: XCTestCase {
     /// An `int4` sent in binary (4 bytes, big-endian).
-    private struct BinaryInt4: PostgresBinaryBindable {
+    private struct BinaryInt4: PQBinaryBindable {
         let value: Int32
         var postgresText: String { String(value) }
         var postgresBinary: [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }

@@ -40,7 +40,7 @@ public struct ServerError: Sendable, Equatable {
 }
 
 /// Everything that can go wrong talking to PostgreSQL. Each case's description says what to do next.
-public enum PostgresError: Error, CustomStringConvertible, Sendable {
+public enum PQError: Error, CustomStringConvertible, Sendable {
     /// No connection could be made (bad URL, server down, wrong password).
     case connectionFailed(String)
     /// The connection broke while in use; the statement's effect is unknown unless it was in a transaction.
@@ -83,7 +83,7 @@ public enum PostgresError: Error, CustomStringConvertible, Sendable {
             var s = "PostgreSQL error \(e.sqlState): \(e.message)"
             if let d = e.detail { s += " (\(d))" }
             if let h = e.hint { s += " hint: \(h)" }
-            if let advice = PostgresError.advice[e.sqlState] { s += " — \(advice)" }
+            if let advice = PQError.advice[e.sqlState] { s += " — \(advice)" }
             return s
         case .decoding(let column, let m):
             return "cannot decode column \(column): \(m) — cast the column in SQL to a supported type"

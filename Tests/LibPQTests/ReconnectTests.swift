@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
@@ -16,11 +16,11 @@ final class ReconnectTests: XCTestCase {
         XCTAssertEqual(try LocalServers.run("stop-postgres"), 0)
         var restart: Process?
         defer { restart?.waitUntilExit() } // never leave the shared server down
-        XCTAssertThrowsError(try c.query("SELECT 1")) { XCTAssertTrue(($0 as? PostgresError)?.isTransient ?? false, "\($0)") }
+        XCTAssertThrowsError(try c.query("SELECT 1")) { XCTAssertTrue(($0 as? PQError)?.isTransient ?? false, "\($0)") }
 
         // Start the server again in the background while withRetry is already backing off.
         restart = try LocalServers.launch("start-postgres")
-        var failures: [PostgresError] = []
+        var failures: [PQError] = []
         let count = try c.withRetry(RetryPolicy(maxAttempts: 60, baseDelay: 0.05, maxDelay: 1),
                                     onRetry: { e, _ in failures.append(e) }) { c in
             try c.transaction {

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
@@ -23,7 +23,7 @@ final class PreparedStatementTests: XCTestCase {
         XCTAssertEqual(try c.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(0, as: Int.self), 2)
 
         XCTAssertThrowsError(try c.query(prepared: "unknown")) {
-            guard case .misuse? = $0 as? PostgresError else { return XCTFail("\($0)") }
+            guard case .misuse? = $0 as? PQError else { return XCTFail("\($0)") }
         }
     }
 
@@ -32,7 +32,7 @@ final class PreparedStatementTests: XCTestCase {
         defer { db.drop() }
         let c = try db.connect()
         c.prepare("bad", "SELECT * FROM not_yet_there")
-        XCTAssertThrowsError(try c.query(prepared: "bad")) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .undefinedTable) }
+        XCTAssertThrowsError(try c.query(prepared: "bad")) { XCTAssertEqual(($0 as? PQError)?.sqlState, .undefinedTable) }
         try c.execute("CREATE TABLE not_yet_there (x int)")
         XCTAssertEqual(try c.query(prepared: "bad").count, 0)
     }

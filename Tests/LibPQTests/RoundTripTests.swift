@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
 /// Every column type Tower's schema uses, written through parameters and read back in binary.
 final class RoundTripTests: XCTestCase {
     private var db: ScratchDatabase!
-    private var c: PostgresConnection!
+    private var c: PQConnection!
 
     override func setUpWithError() throws {
         db = try ScratchDatabase("roundtrip")
@@ -20,7 +20,7 @@ final class RoundTripTests: XCTestCase {
 
     override func tearDown() { c = nil; db?.drop() }
 
-    private func roundTrip<T: PostgresBindable, R: PostgresDecodable>(_ column: String, _ value: T, as: R.Type,
+    private func roundTrip<T: PQBindable, R: PQDecodable>(_ column: String, _ value: T, as: R.Type,
                                                                       cast: String = "") throws -> R {
         let id = try c.query("INSERT INTO rt (\(column)) VALUES ($1\(cast)) RETURNING id", [value])[0].decode(0, as: Int.self)
         return try c.query("SELECT \(column) FROM rt WHERE id = $1", [id])[0].decode(0, as: R.self)
@@ -31,7 +31,7 @@ final class RoundTripTests: XCTestCase {
         for v in [Int32.min, 0, Int32.max] { XCTAssertEqual(try roundTrip("i", v, as: Int32.self), v) }
         XCTAssertEqual(try roundTrip("i", 42, as: Int.self), 42)
         XCTAssertThrowsError(try c.execute("INSERT INTO rt (i) VALUES ($1)", [Int64(Int32.max) + 1])) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState?.rawValue, "22003") // numeric_value_out_of_range
+            XCTAssertEqual(($0 as? PQError)?.sqlState?.rawValue, "22003") // numeric_value_out_of_range
         }
     }
 
@@ -64,8 +64,8 @@ final class RoundTripTests: XCTestCase {
     func testTextArrays() throws {
         let arrays: [[String]] = [[], ["Shoes"], ["Shoes", "Running", "Trail"],
                                   ["a,b", "{braces}", "quote\"d", "back\\slash", "NULL", "", " spaced ", "日本"]]
-        for a in arrays { XCTAssertEqual(try roundTrip("ta", PostgresArray(a), as: [String].self), a) }
-        let id = try c.query("INSERT INTO rt (ta) VALUES ($1) RETURNING id", [PostgresArray(["x", nil])])[0].decode(0, as: Int.self)
+        for a in arrays { XCTAssertEqual(try roundTrip("ta", PQArray(a), as: [String].self), a) }
+        let id = try c.query("INSERT INTO rt (ta) VALUES ($1) RETURNING id", [PQArray(["x", nil])])[0].decode(0, as: Int.self)
         XCTAssertEqual(try c.query("SELECT ta[2] IS NULL FROM rt WHERE id = $1", [id])[0].decode(0, as: Bool.self), true)
     }
 
@@ -92,19 +92,19 @@ final class RoundTripTests: XCTestCase {
     func testVector384() throws {
         var values = (0..<384).map { Float($0) * 0.001 - 0.19 }
         values[0] = 1e-8; values[1] = -3.4e38; values[2] = 0.1
-        XCTAssertEqual(try roundTrip("v", PostgresVector(values), as: [Float].self), values)
-        XCTAssertThrowsError(try c.execute("INSERT INTO rt (v) VALUES ($1)", [PostgresVector([1, 2, 3])])) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState?.rawValue, "22000") // expected 384 dimensions
+        XCTAssertEqual(try roundTrip("v", PQVector(values), as: [Float].self), values)
+        XCTAssertThrowsError(try c.execute("INSERT INTO rt (v) VALUES ($1)", [PQVector([1, 2, 3])])) {
+            XCTAssertEqual(($0 as? PQError)?.sqlState?.rawValue, "22000") // expected 384 dimensions
         }
     }
 
     func testBytea() throws {
         let id = try c.query("INSERT INTO rt (by) VALUES (decode($1, 'hex')) RETURNING id", ["00ff10"])[0].decode(0, as: Int.self)
-        XCTAssertEqual(try c.query("SELECT by FROM rt WHERE id = $1", [id])[0].decode(0, as: PostgresBytes.self).bytes, [0, 255, 16])
+        XCTAssertEqual(try c.query("SELECT by FROM rt WHERE id = $1", [id])[0].decode(0, as: PQBytes.self).bytes, [0, 255, 16])
     }
 
     func testNullsForEveryColumn() throws {
-        let none: (any PostgresBindable)? = nil
+        let none: (any PQBindable)? = nil
         try c.execute("INSERT INTO rt (b, i, d, f, t, ta, ts, n, v, by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                       Array(repeating: none, count: 10))
         let row = try c.query("SELECT b, i, d, f, t, ta, ts, n, v, by FROM rt")[0]
@@ -117,10 +117,10 @@ final class RoundTripTests: XCTestCase {
         XCTAssertNil(try row.decodeIfPresent(6, as: Date.self))
         XCTAssertNil(try row.decodeIfPresent(7, as: Double.self))
         XCTAssertNil(try row.decodeIfPresent(8, as: [Float].self))
-        XCTAssertNil(try row.decodeIfPresent(9, as: PostgresBytes.self))
+        XCTAssertNil(try row.decodeIfPresent(9, as: PQBytes.self))
         XCTAssertTrue(row.isNull(0))
         XCTAssertThrowsError(try row.decode(0, as: Int64.self)) {
-            guard case .decoding(let column, _)? = $0 as? PostgresError else { return XCTFail("\($0)") }
+            guard case .decoding(let column, _)? = $0 as? PQError else { return XCTFail("\($0)") }
             XCTAssertEqual(column, "b")
         }
     }
@@ -128,7 +128,7 @@ final class RoundTripTests: XCTestCase {
     func testDecodingTheWrongTypeIsATypedError() throws {
         let row = try c.query("SELECT 'text'::text AS label, 1.5::float8 AS x")[0]
         XCTAssertThrowsError(try row.decode(0, as: Int.self)) {
-            guard case .decoding(let column, _)? = $0 as? PostgresError else { return XCTFail("\($0)") }
+            guard case .decoding(let column, _)? = $0 as? PQError else { return XCTFail("\($0)") }
             XCTAssertEqual(column, "label")
         }
         XCTAssertThrowsError(try row.decode("missing", as: Int.self))

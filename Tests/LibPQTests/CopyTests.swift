@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerTestSupport
 import XCTest
 
 final class CopyTests: XCTestCase {
     func testCopyTextEscaping() {
         XCTAssertEqual(CopyText.row([1, "a\tb", nil, "x\\y\nz\r", true]), "1\ta\\tb\t\\N\tx\\\\y\\nz\\r\tt")
-        XCTAssertEqual(CopyText.row([PostgresArray(["q\"", "b\\s"])]), #"{"q\\"","b\\\\s"}"#)
+        XCTAssertEqual(CopyText.row([PQArray(["q\"", "b\\s"])]), #"{"q\\"","b\\\\s"}"#)
     }
 
     func testCopyInWritesEveryRowVerbatim() throws {
@@ -18,7 +18,7 @@ final class CopyTests: XCTestCase {
         let at = Date(timeIntervalSince1970: 1_700_000_000.25)
         let copied = try c.copyIn("COPY c (id, label, tags, at, v) FROM STDIN") { write in
             for (i, label) in labels.enumerated() {
-                try write(CopyText.row([Int64(i), label, PostgresArray([label, "x,y"]), at, PostgresVector([Float(i), 0.5, -1])]))
+                try write(CopyText.row([Int64(i), label, PQArray([label, "x,y"]), at, PQVector([Float(i), 0.5, -1])]))
             }
             try write(CopyText.row([Int64(99), nil, nil, nil, nil]))
         }
@@ -45,9 +45,9 @@ final class CopyTests: XCTestCase {
         }) { XCTAssertTrue($0 is Stop, "\($0)") }
         XCTAssertThrowsError(try c.transaction {
             try c.copyIn("COPY c FROM STDIN") { write in try write("1"); try write("\\N") }
-        }) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .notNullViolation) }
+        }) { XCTAssertEqual(($0 as? PQError)?.sqlState, .notNullViolation) }
         XCTAssertThrowsError(try c.copyIn("SELECT 1") { _ in }) {
-            guard case .misuse? = $0 as? PostgresError else { return XCTFail("\($0)") }
+            guard case .misuse? = $0 as? PQError else { return XCTFail("\($0)") }
         }
         XCTAssertEqual(try c.query("SELECT count(*) FROM c")[0].decode(0, as: Int.self), 0)
     }

@@ -1,20 +1,20 @@
 import Foundation
 
 /// A Swift value that can be sent as a statement parameter (in PostgreSQL's text format).
-public protocol PostgresBindable {
+public protocol PQBindable {
     /// The parameter's text representation, as PostgreSQL's input function reads it.
     var postgresText: String { get }
 }
 
-extension String: PostgresBindable { public var postgresText: String { self } }
-extension Int: PostgresBindable { public var postgresText: String { String(self) } }
-extension Int64: PostgresBindable { public var postgresText: String { String(self) } }
-extension Int32: PostgresBindable { public var postgresText: String { String(self) } }
-extension Double: PostgresBindable { public var postgresText: String { String(self) } }
-extension Float: PostgresBindable { public var postgresText: String { String(self) } }
-extension Bool: PostgresBindable { public var postgresText: String { self ? "t" : "f" } }
+extension String: PQBindable { public var postgresText: String { self } }
+extension Int: PQBindable { public var postgresText: String { String(self) } }
+extension Int64: PQBindable { public var postgresText: String { String(self) } }
+extension Int32: PQBindable { public var postgresText: String { String(self) } }
+extension Double: PQBindable { public var postgresText: String { String(self) } }
+extension Float: PQBindable { public var postgresText: String { String(self) } }
+extension Bool: PQBindable { public var postgresText: String { self ? "t" : "f" } }
 
-extension Date: PostgresBindable {
+extension Date: PQBindable {
     /// Microsecond-precision UTC timestamp, e.g. `2024-05-01 12:00:00.123456+00`.
     public var postgresText: String {
         let micros = (timeIntervalSince1970 * 1_000_000).rounded()
@@ -46,13 +46,13 @@ extension Date: PostgresBindable {
 /// A parameter that is sent in PostgreSQL's binary format, so the server does not parse text (worth it for
 /// large numeric payloads such as many vectors). Its statement must give the parameter a type (`$1::float4[]`);
 /// `postgresText` remains the form used where binary is not possible.
-public protocol PostgresBinaryBindable: PostgresBindable {
+public protocol PQBinaryBindable: PQBindable {
     /// The value in the binary format of the parameter's type.
     var postgresBinary: [UInt8] { get }
 }
 
 /// A pgvector `vector` parameter (`[1,2,3]`).
-public struct PostgresVector: PostgresBindable, Sendable, Equatable {
+public struct PQVector: PQBindable, Sendable, Equatable {
     public var values: [Float]
     public init(_ values: [Float]) { self.values = values }
     public var postgresText: String {
@@ -67,10 +67,10 @@ public struct PostgresVector: PostgresBindable, Sendable, Equatable {
 }
 
 /// A one-dimensional array parameter (`text[]`, `bigint[]`, …), quoted and escaped.
-public struct PostgresArray: PostgresBindable, Sendable, Equatable {
+public struct PQArray: PQBindable, Sendable, Equatable {
     public var elements: [String?]
     public init(_ elements: [String?]) { self.elements = elements }
-    public init<T: PostgresBindable>(_ values: [T]) { elements = values.map(\.postgresText) }
+    public init<T: PQBindable>(_ values: [T]) { elements = values.map(\.postgresText) }
     public var postgresText: String {
         "{" + elements.map { e -> String in
             guard let e else { return "NULL" }

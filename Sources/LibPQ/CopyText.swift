@@ -1,8 +1,8 @@
-/// Rows in the text format of `COPY … FROM STDIN` (what `PostgresConnection.copyIn` streams):
+/// Rows in the text format of `COPY … FROM STDIN` (what `PQConnection.copyIn` streams):
 /// tab-separated fields, `\N` for NULL, and backslash escapes for backslash, tab, newline and carriage return.
 public enum CopyText {
     /// One row of values in column order, each written as its `postgresText`; nil is NULL. No trailing newline.
-    public static func row(_ values: [(any PostgresBindable)?]) -> String {
+    public static func row(_ values: [(any PQBindable)?]) -> String {
         var line = ""
         line.reserveCapacity(values.count * 16)
         for (i, value) in values.enumerated() {

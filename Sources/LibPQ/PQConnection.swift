@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Not thread-safe: use a connection from one thread (or task) at a time; give each worker its own.
 /// After the server goes away, `withRetry` reconnects with backoff and re-runs the work.
-public final class PostgresConnection: @unchecked Sendable {
+public final class PQConnection: @unchecked Sendable {
     private let url: String
     private let timeouts: ConnectionTimeouts
     private var handle: OpaquePointer?
@@ -19,7 +19,7 @@ public final class PostgresConnection: @unchecked Sendable {
         self.timeouts = timeouts
         var attempt = 0
         while true {
-            do { try connect(); return } catch let e as PostgresError {
+            do { try connect(); return } catch let e as PQError {
                 attempt += 1
                 guard e.isTransient, retry.allows(after: attempt) else { throw e }
                 Thread.sleep(forTimeInterval: retry.delay(forAttempt: attempt - 1))
@@ -56,7 +56,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard let h, PQstatus(h) == CONNECTION_OK else {
             let message = h.map { Self.trimmed(PQerrorMessage($0)) } ?? "out of memory"
             if let h { PQfinish(h) }
-            throw PostgresError.connectionFailed(ConnectionSecrets.redact(message, conninfo: url))
+            throw PQError.connectionFailed(ConnectionSecrets.redact(message, conninfo: url))
         }
         PQsetNoticeProcessor(h, { _, _ in }, nil)
         handle = h
@@ -73,7 +73,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one parameterised statement and returns its rows.
     @discardableResult
-    public func query(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+    public func query(_ sql: String, _ params: [(any PQBindable)?] = []) throws -> PQResult {
         let h = try liveHandle()
         return try withParameters(params) { values, lengths, formats in
             try check(PQexecParams(h, sql, Int32(values.count), nil, values, lengths, formats, 1), handle: h)
@@ -82,7 +82,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one parameterised statement and returns the number of affected rows.
     @discardableResult
-    public func execute(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> Int {
+    public func execute(_ sql: String, _ params: [(any PQBindable)?] = []) throws -> Int {
         try query(sql, params).affectedRows
     }
 
@@ -93,8 +93,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs a statement registered with `prepare`.
     @discardableResult
-    public func query(prepared name: String, _ params: [(any PostgresBindable)?] = []) throws -> PostgresResult {
-        guard let sql = prepared[name] else { throw PostgresError.misuse("no prepared statement named \(name)") }
+    public func query(prepared name: String, _ params: [(any PQBindable)?] = []) throws -> PQResult {
+        guard let sql = prepared[name] else { throw PQError.misuse("no prepared statement named \(name)") }
         let h = try liveHandle()
         if !preparedOnHandle.contains(name) {
             try check(PQprepare(h, name, sql, 0, nil), handle: h)
@@ -128,15 +128,15 @@ public final class PostgresConnection: @unchecked Sendable {
     /// restarting, serialization failure, deadlock — or whatever `retrying` accepts) with backoff. `body` must
     /// be safe to repeat — a whole transaction is. `onRetry` is told about each failure before the wait.
     public func withRetry<T>(_ policy: RetryPolicy = RetryPolicy(),
-                             retrying: (PostgresError) -> Bool = { $0.isTransient },
-                             onRetry: (PostgresError, TimeInterval) -> Void = { _, _ in },
-                             _ body: (PostgresConnection) throws -> T) throws -> T {
+                             retrying: (PQError) -> Bool = { $0.isTransient },
+                             onRetry: (PQError, TimeInterval) -> Void = { _, _ in },
+                             _ body: (PQConnection) throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {
                 if !isConnected { try reconnect() }
                 return try body(self)
-            } catch let e as PostgresError where retrying(e) {
+            } catch let e as PQError where retrying(e) {
                 attempt += 1
                 guard policy.allows(after: attempt) else { throw e }
                 let wait = policy.delay(forAttempt: attempt - 1)
@@ -156,7 +156,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// blocks while sending, so keep the parameters well below the socket buffers (a few hundred kB): results
     /// are read only after everything was sent.
     @discardableResult
-    public func pipeline(_ statements: [PipelinedStatement]) throws -> [PostgresResult] {
+    public func pipeline(_ statements: [PipelinedStatement]) throws -> [PQResult] {
         let h = try liveHandle()
         guard PQenterPipelineMode(h) == 1 else { throw lostOrFailed(h) }
         // What each command sent produces: a statement's rows, or the outcome of preparing `name`.
@@ -166,7 +166,7 @@ public final class PostgresConnection: @unchecked Sendable {
         do {
             for statement in statements {
                 if let name = statement.preparedName {
-                    guard let sql = prepared[name] else { throw PostgresError.misuse("no prepared statement named \(name)") }
+                    guard let sql = prepared[name] else { throw PQError.misuse("no prepared statement named \(name)") }
                     if !preparedOnHandle.contains(name), !preparing.contains(name) {
                         guard PQsendPrepare(h, name, sql, 0, nil) == 1 else { throw lostOrFailed(h) }
                         preparing.insert(name)
@@ -188,10 +188,10 @@ public final class PostgresConnection: @unchecked Sendable {
             close()
             throw error
         }
-        var results: [PostgresResult] = []
-        var failure: Error?
+        var results: [PQResult] = []
+        var failure: (any Error)?
         for command in sent {
-            var result: PostgresResult?
+            var result: PQResult?
             while let r = PQgetResult(h) {
                 if PQresultStatus(r) == PGRES_PIPELINE_ABORTED { PQclear(r); continue }
                 do { result = try check(r, handle: h) } catch { if failure == nil { failure = error } }
@@ -205,7 +205,7 @@ public final class PostgresConnection: @unchecked Sendable {
         PQexitPipelineMode(h)
         if let failure { throw failure }
         guard PQstatus(h) == CONNECTION_OK, results.count == statements.count else {
-            throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h)))
+            throw PQError.connectionLost(Self.trimmed(PQerrorMessage(h)))
         }
         return results
     }
@@ -217,11 +217,11 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func copyIn(_ sql: String, _ produce: ((String) throws -> Void) throws -> Void) throws -> Int {
         let h = try liveHandle()
-        guard let start = PQexec(h, sql) else { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+        guard let start = PQexec(h, sql) else { throw PQError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
         let status = PQresultStatus(start)
-        if status != PGRES_COPY_IN { _ = try check(start, handle: h); throw PostgresError.misuse("\(sql) is not COPY FROM STDIN") }
+        if status != PGRES_COPY_IN { _ = try check(start, handle: h); throw PQError.misuse("\(sql) is not COPY FROM STDIN") }
         PQclear(start)
-        var failure: Error?
+        var failure: (any Error)?
         do {
             try produce { line in
                 var bytes = Array(line.utf8)
@@ -229,7 +229,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 let ok = bytes.withUnsafeBufferPointer { p in
                     p.withMemoryRebound(to: CChar.self) { PQputCopyData(h, $0.baseAddress, Int32($0.count)) }
                 }
-                if ok != 1 { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+                if ok != 1 { throw PQError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
             }
         } catch { failure = error }
         PQputCopyEnd(h, failure == nil ? nil : "aborted by client")
@@ -244,29 +244,29 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: helpers
 
     private func liveHandle() throws -> OpaquePointer {
-        guard let handle else { throw PostgresError.connectionLost("connection is closed") }
-        if PQstatus(handle) != CONNECTION_OK { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(handle))) }
+        guard let handle else { throw PQError.connectionLost("connection is closed") }
+        if PQstatus(handle) != CONNECTION_OK { throw PQError.connectionLost(Self.trimmed(PQerrorMessage(handle))) }
         return handle
     }
 
-    /// Turns a PGresult into a `PostgresResult` or a typed error (clearing it on error).
+    /// Turns a PGresult into a `PQResult` or a typed error (clearing it on error).
     @discardableResult
-    private func check(_ result: OpaquePointer?, handle h: OpaquePointer) throws -> PostgresResult {
+    private func check(_ result: OpaquePointer?, handle h: OpaquePointer) throws -> PQResult {
         guard let result else { throw lostOrFailed(h) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
-            return PostgresResult(result)
+            return PQResult(result)
         default:
             defer { PQclear(result) }
-            if PQstatus(h) != CONNECTION_OK { throw PostgresError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
+            if PQstatus(h) != CONNECTION_OK { throw PQError.connectionLost(Self.trimmed(PQerrorMessage(h))) }
             guard let state = field(result, "C") else { throw lostOrFailed(h) }
-            throw PostgresError.server(ServerError(
+            throw PQError.server(ServerError(
                 sqlState: SQLState(rawValue: state), severity: field(result, "V") ?? field(result, "S") ?? "ERROR",
                 message: field(result, "M") ?? "", detail: field(result, "D"), hint: field(result, "H")))
         }
     }
 
-    private func lostOrFailed(_ h: OpaquePointer) -> PostgresError {
+    private func lostOrFailed(_ h: OpaquePointer) -> PQError {
         PQstatus(h) != CONNECTION_OK ? .connectionLost(Self.trimmed(PQerrorMessage(h)))
             : .misuse(Self.trimmed(PQerrorMessage(h)))
     }
@@ -279,16 +279,16 @@ public final class PostgresConnection: @unchecked Sendable {
         p.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
     }
 
-    /// Parameters as libpq wants them: values (C strings, or bytes for `PostgresBinaryBindable`), lengths and
+    /// Parameters as libpq wants them: values (C strings, or bytes for `PQBinaryBindable`), lengths and
     /// formats (0 text, 1 binary), valid during `body`.
-    private func withParameters<T>(_ params: [(any PostgresBindable)?],
+    private func withParameters<T>(_ params: [(any PQBindable)?],
                                    _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) throws -> T) rethrows -> T {
         var owned: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = [], formats: [Int32] = []
         owned.reserveCapacity(params.count)
         defer { owned.forEach { free($0) } }
         for param in params {
-            if let binary = param as? any PostgresBinaryBindable {
+            if let binary = param as? any PQBinaryBindable {
                 let bytes = binary.postgresBinary
                 let buffer = malloc(max(bytes.count, 1))!.assumingMemoryBound(to: CChar.self)
                 bytes.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
@@ -305,19 +305,19 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 }
 
-/// One statement of `PostgresConnection.pipeline`: a statement registered with `prepare`, or SQL text.
+/// One statement of `PQConnection.pipeline`: a statement registered with `prepare`, or SQL text.
 public struct PipelinedStatement {
     let preparedName: String?
     let sql: String
-    let params: [(any PostgresBindable)?]
+    let params: [(any PQBindable)?]
 
-    /// A statement registered with `PostgresConnection.prepare`.
-    public static func prepared(_ name: String, _ params: [(any PostgresBindable)?] = []) -> PipelinedStatement {
+    /// A statement registered with `PQConnection.prepare`.
+    public static func prepared(_ name: String, _ params: [(any PQBindable)?] = []) -> PipelinedStatement {
         PipelinedStatement(preparedName: name, sql: "", params: params)
     }
 
     /// A parameterised SQL statement (`BEGIN`, `COMMIT`, …).
-    public static func sql(_ sql: String, _ params: [(any PostgresBindable)?] = []) -> PipelinedStatement {
+    public static func sql(_ sql: String, _ params: [(any PQBindable)?] = []) -> PipelinedStatement {
         PipelinedStatement(preparedName: nil, sql: sql, params: params)
     }
 }
