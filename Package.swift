@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
         // Use cases: what the executables do, as library functions (apply a batch, refresh users, embed, model data).
-        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
+        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerRerank", "TowerMath", "TowerConfig"]),
         .target(name: "TowerWorker", dependencies: [
             "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerJSON",
             .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import LibPQ
 import TowerConfig
 import TowerModel
+import TowerRerank
 import TowerStore
 
 /// The tables the served feed reads besides the vectors, and the served re-ranker. `tower train` writes them after

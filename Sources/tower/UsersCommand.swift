@@ -48,7 +48,7 @@ struct UsersRefreshCommand: AsyncParsableCommand {
             let served = try refresh.publishServedVectors()
             print("served product vectors: \(served.changed) of \(served.products) changed")
             let progress = ProgressBar("refreshing users", total: try refresh.customerCount(), unit: "users")
-            let (written, removed) = try refresh.refreshUsers(batchSize: batchSize, keepStale: keepStale) { progress.advance(by: $0) }
+            let (written, removed) = try refresh.refreshUsers(batchSize: batchSize, keepStale: keepStale, progress: { progress.advance(by: $0) })
             progress.finish()
             print("user vectors: \(written) recomputed with \(model.version), \(removed) removed (empty window)")
         }

@@ -19,14 +19,11 @@ final class UserRefreshRepositoryTests: StoreTestCase {
     static func vector(_ id: Int) -> [Float] { (0..<384).map { $0 == id ? 1 : 0 } }
 
     private func interaction(customer: Int64, product: Int64, ago: TimeInterval, id: Int64) throws {
-        try connection.execute("""
-            INSERT INTO interactions (customer_id, product_id, event_name, occurred_at, event_id) VALUES ($1, $2, 'product_clicked', $3, $4)
-            """, [customer, product, now.addingTimeInterval(-ago), id])
+        try connection.insertInteraction(customer: customer, product: product, at: now.addingTimeInterval(-ago), eventID: id)
     }
 
     private func storeVector(customer: Int64, version: String) throws {
-        try UserVectorRepository(connection).store(vectors: [(customerID: customer, embedding: Self.vector(3))], modelVersion: version,
-                                                   updatedAt: now.addingTimeInterval(-86_400 * 10), pruning: [], windowStart: now)
+        try connection.insertUserVector(customer: customer, embedding: Self.vector(3), modelVersion: version, at: now.addingTimeInterval(-86_400 * 10))
     }
 
     func testCustomersAreThoseWithAVectorOrInteractionsInIDOrder() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TowerConfig
 import TowerModel
 import TowerStore
 import TowerUseCases

@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import TowerConfig
 import TowerModel
 import TowerStore

@@ -1,6 +1,7 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerModel
 import TowerStore
 import TowerUseCases
 import XCTest

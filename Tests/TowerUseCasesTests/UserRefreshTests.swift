@@ -1,7 +1,9 @@
 import Foundation
 import LibPQ
+import TowerConfig
 import TowerModel
 import TowerStore
+import TowerTestSupport
 import TowerUseCases
 import XCTest
 
@@ -9,28 +11,17 @@ import XCTest
 final class UserRefreshTests: UseCaseTestCase {
     private lazy var model = UserTowerModel.untrained(eventWeights: eventTypes.weights)
 
-    private func interaction(customer: Int64, product: Int64, ago: TimeInterval, id: Int64) throws {
-        try connection.execute("""
-            INSERT INTO interactions (customer_id, product_id, event_name, occurred_at, event_id) VALUES ($1, $2, 'product_clicked', $3, $4)
-            """, [customer, product, now.addingTimeInterval(-ago), id])
-    }
-
-    private func storeVector(customer: Int64, version: String) throws {
-        try UserVectorRepository(connection).store(vectors: [(customerID: customer, embedding: Self.vector(3))], modelVersion: version,
-                                                   updatedAt: now.addingTimeInterval(-86_400 * 10), pruning: [], windowStart: now)
-    }
-
     private func clicked(_ product: Int, ago: Float) -> TowerInteraction {
         TowerInteraction(productVector: Self.vector(product), eventName: "product_clicked", ageSeconds: ago)
     }
 
     func testRefreshRecomputesRemovesStaleAndPrunes() throws {
-        try interaction(customer: 10, product: 1, ago: 60, id: 1)
-        try interaction(customer: 10, product: 2, ago: 30, id: 2)
-        try interaction(customer: 10, product: 3, ago: 3 * 86_400, id: 3)   // outside the window
-        try storeVector(customer: 10, version: "old")
-        try storeVector(customer: 20, version: "old")                      // no interactions left
-        try interaction(customer: 30, product: 1, ago: 10, id: 4)
+        try connection.insertInteraction(customer: 10, product: 1, at: now - 60, eventID: 1)
+        try connection.insertInteraction(customer: 10, product: 2, at: now - 30, eventID: 2)
+        try connection.insertInteraction(customer: 10, product: 3, at: now - 3 * 86_400, eventID: 3)   // outside the window
+        try connection.insertUserVector(customer: 10, embedding: Self.vector(3), modelVersion: "old", at: now - 10 * 86_400)
+        try connection.insertUserVector(customer: 20, embedding: Self.vector(3), modelVersion: "old", at: now - 10 * 86_400)  // no interactions left
+        try connection.insertInteraction(customer: 30, product: 1, at: now - 10, eventID: 4)
         let refresh = UserRefresh(connection, model: model, window: window)
         XCTAssertEqual(try refresh.customerCount(), 3)
         var batches: [Int] = []
@@ -48,7 +39,7 @@ final class UserRefreshTests: UseCaseTestCase {
     }
 
     func testKeepStaleKeepsVectorsOfEmptyWindows() throws {
-        try storeVector(customer: 20, version: "old")
+        try connection.insertUserVector(customer: 20, embedding: Self.vector(3), modelVersion: "old", at: now - 10 * 86_400)
         let result = try UserRefresh(connection, model: model, window: window).refreshUsers(batchSize: 10, keepStale: true, now: { self.now })
         XCTAssertEqual(result.written, 0)
         XCTAssertEqual(result.removed, 0)
