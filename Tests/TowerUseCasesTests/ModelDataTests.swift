@@ -10,7 +10,7 @@ import XCTest
 final class ModelDataTests: UseCaseTestCase {
     private lazy var settings = try! TowerSettings(ConfigSource(values: [:]))
 
-    /// Ten events of customer 10, one a day from day 1 (noon UTC) on, cycling through the products.
+    /// Ten events of customer 10, one a day at noon UTC from 2 January 1970 on, cycling through the products.
     private func logTenDays() throws {
         for day in 1...10 {
             try connection.execute("""
@@ -24,7 +24,7 @@ final class ModelDataTests: UseCaseTestCase {
         let repository = EventLogRepository(connection)
         var read = 0
         let training = try ModelData.training(repository, settings: settings, until: "1970-01-06T00:00:00Z", window: "3d") { read += $0 }
-        XCTAssertEqual(training.log.count, 4, "days 1…4 (noon) precede the 6th of January, 00:00")
+        XCTAssertEqual(training.log.count, 4, "2…5 January precede the 6th")
         XCTAssertEqual(training.split, 5 * 86_400 * 1_000_000)
         XCTAssertEqual(training.windowSeconds, 3 * 86_400)
         XCTAssertEqual(training.catalog.count, productCount)
@@ -32,7 +32,7 @@ final class ModelDataTests: UseCaseTestCase {
         let evaluation = try ModelData.evaluation(repository, settings: settings, splitAt: nil, window: nil)
         XCTAssertEqual(evaluation.log.count, 10)
         XCTAssertEqual(evaluation.windowSeconds, settings.windowSeconds)
-        XCTAssertEqual(ModelData.iso(evaluation.split), "1970-01-10T12:00:00Z", "by default 90% of the events precede the split")
+        XCTAssertEqual(ModelData.iso(evaluation.split), "1970-01-11T12:00:00Z", "by default 90% of the events (9) precede the split")
     }
 
     func testUnusableDataAndOptionsSayWhatToDo() throws {
