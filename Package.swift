@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
@@ -34,64 +36,104 @@ let package = Package(
         .target(name: "CTowerBLASKernel", dependencies: ["COpenBLAS"]),
         .target(name: "TowerMath", dependencies: ["COpenBLAS", "CTowerBLASKernel"]),
         .target(name: "TowerRerank"),
+        // The user tower's forward pass and the model files: all that towerd runs.
         .target(name: "TowerModel", dependencies: ["TowerMath", "TowerRerank"]),
+        // The event log, the offline metrics and the baselines (`tower evaluate`; training validates with them).
+        .target(name: "TowerEvaluation", dependencies: ["TowerModel", "TowerMath", "TowerRerank"]),
+        // The user tower's backward pass, its trainer and the re-ranker's (`tower train`).
+        .target(name: "TowerTraining", dependencies: ["TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank"]),
+        // MiniLM and the product text it encodes (`tower catalog embed`).
+        .target(name: "TowerTextEncoder", dependencies: ["TowerModel", "TowerMath"]),
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
-        // Use cases: what the executables do, as library functions (apply a batch, refresh users, embed, model data).
-        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerRerank", "TowerMath", "TowerConfig"]),
-        .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerJSON",
+        // Use cases: what the executables do, as library functions. towerd links the daemon side (apply a batch, refresh users);
+        // the offline ones (embed the catalogue, training and evaluation data, serving tables) only tower and tower-bench.
+        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
+        .target(name: "TowerOfflineUseCases", dependencies: [
+            "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerTraining", "TowerRerank", "TowerMath", "TowerConfig",
+        ]),
+        // The process runtime of towerd and tower serve: lifecycle, metrics registry and endpoint, JSON logs, sd_notify.
+        .target(name: "TowerRuntime", dependencies: [
+            "TowerConfig", "TowerJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "TowerWorker", dependencies: [
+            "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerJSON", "TowerRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
         .target(name: "TowerServe", dependencies: [
-            "TowerRanking", "TowerRerank", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
+            "TowerRanking", "TowerRerank", "TowerRuntime", "TowerModel", "TowerConfig", "TowerJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "towerd", dependencies: [
-            "TowerWorker", "TowerModel", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRuntime", "TowerModel", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // What `tower` and `tower-bench` share: the global options, error reporting, progress bars.
         .target(name: "TowerCLI", dependencies: [
-            "LibPQ", "TowerConfig", "TowerModel", "TowerWorker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LibPQ", "TowerConfig", "TowerTextEncoder", "TowerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerCLI", "TowerUseCases", "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue",
-            "TowerConfig", "TowerMath",
+            "TowerCLI", "TowerUseCases", "TowerOfflineUseCases", "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe",
+            "TowerStore", "TowerModel", "TowerEvaluation", "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The benchmarks, apart from the user's commands.
         .executableTarget(name: "tower-bench", dependencies: [
-            "TowerCLI", "TowerUseCases", "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerQueue",
-            "TowerConfig", "TowerMath",
+            "TowerCLI", "TowerUseCases", "TowerOfflineUseCases", "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe",
+            "TowerStore", "TowerModel", "TowerEvaluation", "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Tests: one target per module; integration tests use the servers of deploy/local.sh.
-        .target(name: "TowerTestSupport", dependencies: ["LibPQ", "TowerConfig"], path: "Tests/TowerTestSupport"),
+        .target(name: "TowerTestSupport", dependencies: ["LibPQ", "TowerConfig", "TowerEvaluation", "TowerModel", "TowerMath"],
+                path: "Tests/TowerTestSupport"),
         .testTarget(name: "LibPQTests", dependencies: ["LibPQ", "TowerTestSupport"]),
         .testTarget(name: "TowerConfigTests", dependencies: ["TowerConfig"]),
         .testTarget(name: "TowerJSONTests", dependencies: ["TowerJSON"]),
         .testTarget(name: "TowerMathTests", dependencies: ["TowerMath"]),
         .testTarget(name: "TowerRerankTests", dependencies: ["TowerRerank"]),
-        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerModelTests", dependencies: ["TowerModel", "TowerMath", "TowerTestSupport"]),
+        .testTarget(name: "TowerEvaluationTests", dependencies: ["TowerEvaluation", "TowerModel", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerTrainingTests", dependencies: ["TowerTraining", "TowerEvaluation", "TowerModel", "TowerMath", "TowerRerank", "TowerTestSupport"]),
+        .testTarget(name: "TowerTextEncoderTests", dependencies: ["TowerTextEncoder", "TowerModel", "TowerMath", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
-        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
-        .testTarget(name: "TowerUseCasesTests", dependencies: ["TowerUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerRuntime", "TowerTestSupport"]),
+        .testTarget(name: "TowerRuntimeTests", dependencies: [
+            "TowerRuntime", "TowerConfig", "TowerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "TowerUseCasesTests", dependencies: [
+            "TowerUseCases", "TowerOfflineUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerConfig",
+            "TowerTestSupport",
+        ]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
-            "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
+            "TowerServe", "TowerRanking", "TowerRuntime", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TowerWorker
+import TowerRuntime
 
 /// Runs a command's body. A thrown error is printed as `<program>: <description>` (secrets masked) on stderr and the
 /// process exits with status 1 — no stack trace. `ExitCode`, `CleanExit` and `ValidationError` pass through to

@@ -1,7 +1,7 @@
 import ArgumentParser
 import LibPQ
 import TowerConfig
-import TowerModel
+import TowerTextEncoder
 
 /// Options every command takes.
 public struct GlobalOptions: ParsableArguments {

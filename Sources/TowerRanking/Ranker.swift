@@ -142,7 +142,7 @@ public final class Ranker: Sendable {
     }
 
     /// Runs `body` in a read-only transaction on a pooled connection, retrying transient failures.
-    func read<T>(_ body: (ReadSession) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (ReadSession) throws -> T) throws -> T {
         var failures = 0
         while true {
             do {
@@ -159,8 +159,8 @@ public final class Ranker: Sendable {
                 }
             } catch let error as PQError where error.isTransient {
                 failures += 1
-                guard configuration.retry.allows(after: failures) else { throw RankingError(error) }
-                Thread.sleep(forTimeInterval: configuration.retry.delay(forAttempt: failures - 1))
+                guard configuration.retry.policy.allows(after: failures) else { throw RankingError(error) }
+                Thread.sleep(forTimeInterval: configuration.retry.policy.delay(forAttempt: failures - 1))
             } catch let error as PQError {
                 throw RankingError(error, statementTimeout: configuration.statementTimeout)
             }

@@ -1,7 +1,6 @@
 import Foundation
 import LibPQ
 import TowerMath
-import TowerModel
 import TowerStore
 
 /// The daemon benchmark's workload, shaped like the Python peer's (`peer_setup.py`): products with random

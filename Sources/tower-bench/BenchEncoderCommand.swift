@@ -4,7 +4,8 @@ import Foundation
 import TowerCLI
 import TowerMath
 import TowerModel
-import TowerUseCases
+import TowerTextEncoder
+import TowerOfflineUseCases
 
 /// `tower-bench encoder`: MiniLM products/s on generated product texts, batch 1 and batch 32.
 struct BenchEncoderCommand: AsyncParsableCommand {

@@ -7,6 +7,7 @@ import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerRanking
+import TowerRuntime
 import TowerServe
 import TowerStore
 import TowerWorker

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Foundation
 import TowerCLI
-import TowerUseCases
+import TowerStore
+import TowerTextEncoder
+import TowerOfflineUseCases
 
 /// `tower catalog embed`: MiniLM text vectors for every product whose text changed.
 struct CatalogEmbedCommand: AsyncParsableCommand {

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import TowerCLI
 import TowerConfig
+import TowerEvaluation
 import TowerMath
 import TowerModel
 import TowerRerank
 import TowerStore
-import TowerUseCases
+import TowerOfflineUseCases
 
 /// `tower evaluate`: scores the trained model (two-stage when it holds a re-ranker) against the baselines.
 struct EvaluateCommand: AsyncParsableCommand {

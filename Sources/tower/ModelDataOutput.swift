@@ -1,6 +1,6 @@
 import TowerCLI
 import TowerModel
-import TowerUseCases
+import TowerOfflineUseCases
 
 extension ServingTables {
     /// `writeSimilar`, with its line of output when it wrote.

@@ -5,7 +5,7 @@ import TowerConfig
 import TowerModel
 import TowerRerank
 import TowerStore
-import TowerUseCases
+import TowerOfflineUseCases
 
 /// `tower rerank …`: the re-ranker every ranking process serves, stored in PostgreSQL.
 struct RerankCommand: AsyncParsableCommand {

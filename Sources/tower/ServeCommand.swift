@@ -2,8 +2,8 @@ import ArgumentParser
 import Logging
 import TowerCLI
 import TowerConfig
+import TowerRuntime
 import TowerServe
-import TowerWorker
 
 /// `tower serve`: the HTTP API (TowerServe).
 struct ServeCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TowerCLI
 import TowerModel
-import TowerUseCases
+import TowerOfflineUseCases
 
 /// `tower text …`: the text encoder, for operators and for checking it against references.
 struct TextCommand: AsyncParsableCommand {

@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import TowerCLI
 import TowerConfig
+import TowerEvaluation
 import TowerMath
 import TowerModel
 import TowerRerank
 import TowerStore
-import TowerUseCases
+import TowerTraining
+import TowerOfflineUseCases
 
 /// `tower train`: trains the user tower (and the item residuals), then the re-ranker, on the event log.
 struct TrainCommand: AsyncParsableCommand {

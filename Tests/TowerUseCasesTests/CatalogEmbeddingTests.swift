@@ -2,9 +2,10 @@ import Foundation
 import LibPQ
 import TowerConfig
 import TowerModel
+import TowerTextEncoder
 import TowerStore
 import TowerTestSupport
-import TowerUseCases
+import TowerOfflineUseCases
 import XCTest
 
 /// `tower catalog embed` against real PostgreSQL with the MiniLM weights of `deploy/local.sh up` (TOWER_ENCODER_DIR).

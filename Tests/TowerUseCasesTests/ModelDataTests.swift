@@ -1,9 +1,10 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerEvaluation
 import TowerModel
 import TowerStore
-import TowerUseCases
+import TowerOfflineUseCases
 import XCTest
 
 /// Loading the training and evaluation data of `tower train` / `tower evaluate` from real PostgreSQL.
