@@ -1,4 +1,5 @@
 import TowerCLI
+import TowerEvaluation
 import TowerModel
 import TowerOfflineUseCases
 
