@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "tower", targets: ["tower"]),
         .executable(name: "towerd", targets: ["towerd"]),
+        .executable(name: "tower-bench", targets: ["tower-bench"]),
         .library(name: "TowerRanking", targets: ["TowerRanking"]),
     ],
     dependencies: [
@@ -48,6 +49,12 @@ let package = Package(
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerEvents", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
+        // Use cases: what the executables do, as library functions. towerd links the daemon side (apply a batch, refresh users);
+        // the offline ones (embed the catalogue, training and evaluation data, serving tables) only tower and tower-bench.
+        .target(name: "TowerUseCases", dependencies: ["LibPQ", "TowerStore", "TowerModel", "TowerMath", "TowerConfig"]),
+        .target(name: "TowerOfflineUseCases", dependencies: [
+            "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerTraining", "TowerRerank", "TowerMath", "TowerConfig",
+        ]),
         // The process runtime of towerd and tower serve: lifecycle, metrics registry and endpoint, JSON logs, sd_notify.
         .target(name: "TowerRuntime", dependencies: [
             "TowerConfig", "TowerJSON",
@@ -59,7 +66,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerEvents", "TowerJSON", "TowerRuntime",
+            "TowerQueue", "TowerStore", "TowerModel", "TowerUseCases", "TowerConfig", "TowerEvents", "TowerJSON", "TowerRuntime",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -83,9 +90,20 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What `tower` and `tower-bench` share: the global options, error reporting, progress bars.
+        .target(name: "TowerCLI", dependencies: [
+            "LibPQ", "TowerConfig", "TowerTextEncoder", "TowerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerEvaluation",
-            "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerEvents", "TowerMath",
+            "TowerCLI", "TowerUseCases", "TowerOfflineUseCases", "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe",
+            "TowerStore", "TowerModel", "TowerEvaluation", "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerEvents", "TowerMath",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The benchmarks, apart from the user's commands.
+        .executableTarget(name: "tower-bench", dependencies: [
+            "TowerCLI", "TowerUseCases", "TowerOfflineUseCases", "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe",
+            "TowerStore", "TowerModel", "TowerEvaluation", "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerEvents", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -112,6 +130,10 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "TowerUseCasesTests", dependencies: [
+            "TowerUseCases", "TowerOfflineUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerConfig",
+            "TowerTestSupport",
         ]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [

@@ -44,6 +44,32 @@ public struct BatchResult: Sendable, Equatable {
     public func count(_ outcome: EventOutcome) -> Int { outcomes.values.reduce(0) { $0 + ($1 == outcome ? 1 : 0) } }
 }
 
+/// A batch recorded by `InteractionRepository.record`, its transaction open until `commit` or `rollback`.
+public struct RecordedBatch: Sendable {
+    /// Outcome per message id.
+    public let outcomes: [String: EventOutcome]
+    /// Customers with an applied event, ascending: their interactions are pruned.
+    let affected: [Int64]
+    /// The affected customers with a history in the window, ascending: those whose vectors `commit` stores.
+    public let customers: [Int64]
+    /// Their histories, in the same order (most recent first, 1…20 items each): the user tower's input.
+    public let histories: [[HistoryItem]]
+    let now: Date
+    let windowStart: Date
+
+    init(outcomes: [String: EventOutcome], affected: [Int64], histories: [Int64: [HistoryItem]], now: Date, windowStart: Date) {
+        self.outcomes = outcomes
+        self.affected = affected
+        customers = affected.filter { histories[$0] != nil }
+        self.histories = customers.map { histories[$0]! }
+        self.now = now
+        self.windowStart = windowStart
+    }
+
+    /// Whether the transaction is still open (something was applied).
+    var isOpen: Bool { !affected.isEmpty }
+}
+
 /// The write side of the event pipeline: applies one received batch in one transaction.
 ///
 /// Order inside the transaction: lock the batch's customers (the locks of `UserVectorRepository.lock`, so concurrent
@@ -51,8 +77,8 @@ public struct BatchResult: Sendable, Equatable {
 /// messages in `processed_messages`, `events` and `interactions` (messages already in `processed_messages`
 /// or `events` are skipped: exactly-once on redelivery; so are events whose producer `event_id` is in
 /// `producer_event_ids` and younger than the horizon: exactly-once on a producer's retry) → load each affected customer's recent history with
-/// product vectors → `encode` (the user tower, batched) → upsert the vectors and prune interactions older
-/// than the window. The caller deletes the messages from the queue only after this returns.
+/// product vectors (`record`) → the caller runs the user tower → upsert the vectors and prune interactions older
+/// than the window (`commit`). The caller deletes the messages from the queue only after the commit.
 public final class InteractionRepository {
     private let connection: PQConnection
     private let vectors: UserVectorRepository
@@ -123,26 +149,23 @@ public final class InteractionRepository {
             """)
     }
 
-    /// Applies `events` in one transaction (see the type's documentation) and returns what happened.
-    /// Message ids must be unique within the batch. Two round trips (libpq pipelines): BEGIN + lock-and-record +
-    /// histories, then store + COMMIT; the user tower runs in between.
+    /// Opens the batch's transaction and records `events` (see the type's documentation): BEGIN, lock-and-record and
+    /// the histories in one round trip (a libpq pipeline). Message ids must be unique within the batch. Follow with
+    /// `commit` (the user tower's vectors of `RecordedBatch.histories`) or `rollback`; when nothing was applied the
+    /// transaction is committed already and `commit` only returns the outcomes.
     ///
     /// - Parameters:
     ///   - now: the reference time: event ages, `updated_at`, `processed_at`.
     ///   - window: seconds of history kept and read (TOWER_WINDOW).
-    ///   - modelVersion: stored beside each vector.
     ///   - eventIDHorizon: seconds a producer `event_id` is remembered (TOWER_EVENT_ID_HORIZON): an event whose id
     ///     was recorded less than this before `now` is a duplicate.
-    ///   - encode: the user tower: one history per customer (most recent first, 1…20 items) → one vector each.
     /// - Throws: `PQError` (the transaction is rolled back; re-running the batch is safe; a data error —
-    ///   SQLSTATE class 22/23 — is the events' own), `UserVectorWriteError` when the encoder's output is unfit to
-    ///   store or refused (Tower's fault, not the events'), or what `encode` throws.
-    public func apply(_ events: [QueuedEvent], now: Date, window: TimeInterval, modelVersion: String,
-                      eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds,
-                      encode: ([[HistoryItem]]) throws -> [[Float]]) throws -> BatchResult {
+    ///   SQLSTATE class 22/23 — is the events' own).
+    public func record(_ events: [QueuedEvent], now: Date, window: TimeInterval,
+                       eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds) throws -> RecordedBatch {
         precondition(Set(events.map(\.messageID)).count == events.count, "message ids must be unique within a batch")
-        guard !events.isEmpty else { return BatchResult() }
         let windowStart = now.addingTimeInterval(-window)
+        guard !events.isEmpty else { return RecordedBatch(outcomes: [:], affected: [], histories: [:], now: now, windowStart: windowStart) }
         let customers = UserVectorRepository.lockOrder(events.map(\.event.customerID))
         do {
             // The histories statement runs after the record statement, so it sees this batch's rows and, with a
@@ -165,28 +188,47 @@ public final class InteractionRepository {
             let affected = Array(Set(events.filter { outcomes[$0.messageID] == .applied }.map(\.event.customerID))).sorted()
             guard !affected.isEmpty else {
                 try connection.execute("COMMIT")
-                return BatchResult(outcomes: outcomes)
+                return RecordedBatch(outcomes: outcomes, affected: [], histories: [:], now: now, windowStart: windowStart)
             }
-            let histories = try vectors.histories(from: first[2])
-            let encoded = affected.filter { histories[$0] != nil }
-            let output = encoded.isEmpty ? [] : try encode(encoded.map { histories[$0]! })
-            try UserVectorRepository.check(output, for: encoded)
+            return RecordedBatch(outcomes: outcomes, affected: affected, histories: try vectors.histories(from: first[2]),
+                                 now: now, windowStart: windowStart)
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Stores `vectors` (one per `batch.customers`, in order) with `modelVersion`, prunes the affected customers'
+    /// interactions older than the window, and commits — one round trip. Returns what the batch did.
+    /// - Throws: `UserVectorWriteError` when the vectors are unfit to store or refused (Tower's fault, not the
+    ///   events'), `PQError`; either way the transaction is rolled back.
+    public func commit(_ batch: RecordedBatch, vectors output: [[Float]], modelVersion: String) throws -> BatchResult {
+        guard batch.isOpen else { return BatchResult(outcomes: batch.outcomes) }
+        do {
+            try UserVectorRepository.check(output, for: batch.customers)
             let second: [PQResult]
             do {
                 second = try connection.pipeline([
-                    vectors.storeStatement(vectors: zip(encoded, output).map { (customerID: $0.0, embedding: $0.1) },
-                                           modelVersion: modelVersion, updatedAt: now, pruning: affected, windowStart: windowStart),
+                    vectors.storeStatement(vectors: zip(batch.customers, output).map { (customerID: $0.0, embedding: $0.1) },
+                                           modelVersion: modelVersion, updatedAt: batch.now, pruning: batch.affected,
+                                           windowStart: batch.windowStart),
                     .sql("COMMIT"),
                 ])
             } catch let error as PQError where error.isDataError {
                 // The events passed the record statement: a data error now is about the vectors Tower computed.
                 throw UserVectorWriteError.refused(error)
             }
-            return BatchResult(outcomes: outcomes, updatedCustomers: encoded, prunedInteractions: try vectors.storeCounts(from: second[0]).pruned)
+            return BatchResult(outcomes: batch.outcomes, updatedCustomers: batch.customers,
+                               prunedInteractions: try vectors.storeCounts(from: second[0]).pruned)
         } catch {
-            if connection.isConnected { _ = try? connection.execute("ROLLBACK") }
+            rollback()
             throw error
         }
+    }
+
+    /// Ends an open batch's transaction without effect (what `record` and `commit` do themselves when they fail).
+    public func rollback() {
+        if connection.isConnected { _ = try? connection.execute("ROLLBACK") }
     }
 
     /// Deletes up to `limit` interactions older than `cutoff`, of any customer (the sweep for customers who went

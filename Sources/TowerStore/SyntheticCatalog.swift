@@ -2,7 +2,7 @@ import Foundation
 import LibPQ
 import TowerMath
 
-/// A reproducible random catalog for ranking tests and `tower bench ranking`: `count` products with
+/// A reproducible random catalog for ranking tests and `tower-bench ranking`: `count` products with
 /// random unit vectors and plausible attributes, plus customer vectors drawn the same way.
 ///
 /// Vectors are not structureless noise (HNSW cannot index isotropic 384-d noise well, and real text

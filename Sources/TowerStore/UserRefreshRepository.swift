@@ -1,8 +1,8 @@
 import Foundation
 import LibPQ
 
-/// `tower users refresh`: the customers to recompute, their recomputation under the daemon's locks, and
-/// publishing the item tower's output as the served product vectors.
+/// `tower users refresh`'s reads and writes beside `UserVectorRepository`: the customers to recompute, removing the
+/// vectors of empty windows, and publishing the item tower's output as the served product vectors.
 public struct UserRefreshRepository {
     private let connection: PQConnection
 
@@ -23,31 +23,11 @@ public struct UserRefreshRepository {
             """, [after, limit]).rows.map { try $0.decode(0) }
     }
 
-    /// Recomputes the vectors of `customers` in one transaction, under the daemon's per-customer locks
-    /// (`UserVectorRepository.lock(customers:)`):
-    /// each customer's recent interactions since `now − window` (with product vectors, most recent first) go
-    /// through `encode` and the vectors are stored with `modelVersion`; interactions older than the window are
-    /// pruned. A customer without any interaction in the window loses the stored vector unless `keepStale`.
-    /// Returns how many vectors were written and removed.
-    public func refresh(_ customers: [Int64], now: Date, window: TimeInterval, modelVersion: String, keepStale: Bool,
-                        encode: ([[HistoryItem]]) throws -> [[Float]]) throws -> (written: Int, removed: Int) {
-        guard !customers.isEmpty else { return (0, 0) }
-        let windowStart = now.addingTimeInterval(-window)
-        let vectors = UserVectorRepository(connection)
-        return try connection.transaction {
-            let sorted = customers.sorted()
-            try vectors.lock(customers: sorted)
-            let histories = try vectors.histories(of: sorted, now: now, windowStart: windowStart)
-            let encoded = sorted.filter { histories[$0] != nil }
-            let output = encoded.isEmpty ? [] : try encode(encoded.map { histories[$0]! })
-            precondition(output.count == encoded.count, "the encoder returned \(output.count) vectors for \(encoded.count) histories")
-            try vectors.store(vectors: zip(encoded, output).map { (customerID: $0, embedding: $1) }, modelVersion: modelVersion,
-                              updatedAt: now, pruning: sorted, windowStart: windowStart)
-            let empty = sorted.filter { histories[$0] == nil }
-            let removed = keepStale || empty.isEmpty ? 0
-                : try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PQArray(empty)])
-            return (encoded.count, removed)
-        }
+    /// Deletes the stored vectors of `customers` (those whose window is empty); returns how many there were.
+    /// Call under their locks (`UserVectorRepository.lock(customers:)`).
+    public func removeVectors(of customers: [Int64]) throws -> Int {
+        guard !customers.isEmpty else { return 0 }
+        return try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PQArray(customers)])
     }
 
     /// Sets `products.embedding` (the served vector) of each product; rows already equal are not rewritten.

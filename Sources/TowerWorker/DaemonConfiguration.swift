@@ -46,7 +46,7 @@ public struct DaemonConfiguration: Sendable {
 
     /// TOWER_WORKERS when not set. Two: while one worker waits on a round trip the other works; on the 2-core test
     /// machine, shared with the queue server and PostgreSQL, two drain about as much as one when it is otherwise idle
-    /// and 1.5× as much when it is busy, at a somewhat higher p99 (`tower bench daemon`, docs/daemon.md).
+    /// and 1.5× as much when it is busy, at a somewhat higher p99 (`tower-bench daemon`, docs/daemon.md).
     public static let defaultWorkers = 2
 
     /// The longest wait before an event whose product has no vector is received again.

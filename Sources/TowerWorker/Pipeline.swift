@@ -7,36 +7,12 @@ import TowerEvents
 import TowerModel
 import TowerQueue
 import TowerStore
+import TowerUseCases
 
 /// Milliseconds since `start`.
 func milliseconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-}
-
-/// What one batch did: the per-batch summary log line and the tests' view of it.
-public struct BatchSummary: Sendable, Equatable {
-    public var messages = 0
-    /// Recorded and the customers' vectors recomputed.
-    public var applied = 0
-    /// Already applied earlier (redeliveries), deleted without effect.
-    public var duplicates = 0
-    /// Dead-lettered (or, without a DLQ, left to the queue's redrive policy).
-    public var rejected = 0
-    /// Products without a vector yet: left on the queue to be retried later.
-    public var deferred = 0
-    /// Customers whose vectors were written.
-    public var customers = 0
-    /// Entries DeleteMessageBatch did not delete (they come back and are skipped as duplicates).
-    public var deleteFailures = 0
-    /// Receive → the worker starting on the batch (it waits while the worker finishes the previous one).
-    public var waitMilliseconds = 0.0
-    /// Receive → commit.
-    public var commitMilliseconds = 0.0
-    /// Of that, running the user tower.
-    public var encodeMilliseconds = 0.0
-    /// Receive → the delete's answer.
-    public var totalMilliseconds = 0.0
 }
 
 /// Why a batch was left on the queue without being applied; its messages reappear after the visibility timeout.
@@ -64,15 +40,15 @@ public enum PipelineError: Error, CustomStringConvertible {
     }
 }
 
-/// Processes received batches for one worker: decode → apply the good in one transaction
-/// (`InteractionRepository`) → `Settler`: dead-letter the bad, delete what is committed or dead-lettered.
+/// Processes received batches for one worker: decode → apply the good in one transaction (`BatchApplier`, retried
+/// through database outages) → `Settler`: dead-letter the bad, delete what is committed or dead-lettered.
 ///
 /// Not thread-safe: one per worker thread, with that worker's queue client and database connection.
 public final class Pipeline {
     private let configuration: DaemonConfiguration
     private let contract: EventContract
     private let connection: PQConnection
-    private let repository: InteractionRepository
+    private let applier: BatchApplier
     private let model: ModelHolder
     private let metrics: DaemonMetrics
     private let stop: StopSignal
@@ -98,7 +74,8 @@ public final class Pipeline {
         self.index = index
         contract = configuration.contract
         self.connection = connection
-        repository = InteractionRepository(connection)
+        applier = BatchApplier(connection, window: configuration.settings.windowSeconds,
+                               eventIDHorizon: configuration.settings.eventIDHorizonSeconds)
         self.model = model
         self.metrics = metrics
         self.stop = stop
@@ -237,7 +214,6 @@ public final class Pipeline {
     private func applyRetrying(_ events: [QueuedEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                                historiesRead: () -> Void) throws -> BatchResult {
         let encoder = model.current
-        let window = configuration.settings.windowSeconds
         var attempts = 0
         do {
             let result = try connection.withRetry(databaseRetry, retrying: DatabaseProblem.isRetried, onRetry: { error, wait in
@@ -253,15 +229,9 @@ public final class Pipeline {
                     if stop.isStopping { throw PipelineError.stoppedWhileDatabaseUnavailable }
                     if !stillHidden() { throw PipelineError.visibilityExpired(seconds: configuration.visibilityTimeoutSeconds) }
                 }
-                return try repository.apply(events, now: Date(), window: window, modelVersion: encoder.version,
-                                            eventIDHorizon: configuration.settings.eventIDHorizonSeconds) { histories in
-                    historiesRead()
-                    let started = ContinuousClock.now
-                    defer { encodeTime += milliseconds(since: started) }
-                    return encoder.encode(histories.map { history in
-                        history.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
-                    })
-                }
+                let applied = try applier.apply(events, encoder: encoder, historiesRead: historiesRead)
+                encodeTime += applied.encodeSeconds * 1000
+                return applied.result
             }
             health?.succeeded(worker: index)
             return result
@@ -272,11 +242,5 @@ public final class Pipeline {
             metrics.countInternalError()
             throw PipelineError.internal(error)
         }
-    }
-}
-
-extension Array {
-    func chunked(into size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

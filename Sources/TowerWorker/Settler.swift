@@ -2,6 +2,31 @@ import Foundation
 import Logging
 import TowerQueue
 
+/// What one batch did: the per-batch summary log line and the tests' view of it.
+public struct BatchSummary: Sendable, Equatable {
+    public var messages = 0
+    /// Recorded and the customers' vectors recomputed.
+    public var applied = 0
+    /// Already applied earlier (redeliveries), deleted without effect.
+    public var duplicates = 0
+    /// Dead-lettered (or, without a DLQ, left to the queue's redrive policy).
+    public var rejected = 0
+    /// Products without a vector yet: left on the queue to be retried later.
+    public var deferred = 0
+    /// Customers whose vectors were written.
+    public var customers = 0
+    /// Entries DeleteMessageBatch did not delete (they come back and are skipped as duplicates).
+    public var deleteFailures = 0
+    /// Receive → the worker starting on the batch (it waits while the worker finishes the previous one).
+    public var waitMilliseconds = 0.0
+    /// Receive → commit.
+    public var commitMilliseconds = 0.0
+    /// Of that, running the user tower.
+    public var encodeMilliseconds = 0.0
+    /// Receive → the delete's answer.
+    public var totalMilliseconds = 0.0
+}
+
 /// What remains of a batch once its transaction committed: the queue side.
 public struct Settlement: Sendable {
     /// The batch's summary so far (the settler adds the delete failures and the total time).
@@ -132,4 +157,10 @@ public final class Settler: @unchecked Sendable {
 
     /// Milliseconds to the microsecond, for log lines.
     private func rounded(_ ms: Double) -> Double { (ms * 1000).rounded() / 1000 }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerStore
 import TowerTextEncoder
+import TowerOfflineUseCases
 
 /// `tower catalog embed`: MiniLM text vectors for every product whose text changed.
 struct CatalogEmbedCommand: AsyncParsableCommand {
@@ -27,37 +29,14 @@ struct CatalogEmbedCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let encoder = try global.loadEncoder()
-            let repository = EmbeddingRepository(try global.connect())
-            let products = try repository.allActiveProducts()
-            let versions = Dictionary(uniqueKeysWithValues: products.map { ($0.productID, $0.version) })
-            let pending = ProductTextPlanner.pending(products.map(Self.plannerProduct), all: all)
-            print("\(products.count) active products, \(pending.count) to embed")
-            guard !pending.isEmpty else { return }
-            let progress = Progress("embedding", total: pending.count, unit: "products")
-            var written = 0, start = 0
-            let batches = stride(from: 0, to: pending.count, by: batchSize).lazy.map {
-                pending[$0..<min($0 + batchSize, pending.count)].map(\.text)
-            }
-            // Batches arrive in order; each is written while the next ones are being encoded.
-            try EncoderParallelism.embed(encoder, batches: batches) { texts, vectors in
-                let batch = pending[start..<(start + texts.count)]
-                start += texts.count
-                written += try repository.write(zip(batch, vectors).map { item, vector in
-                    EmbeddingRepository.Update(productID: item.id, vector: vector, textHash: item.hash,
-                                               priceTier: item.tier?.rawValue, version: versions[item.id]!)
-                })
-                progress.advance(by: batch.count)
-            }
+            let embedding = try CatalogEmbedding(try global.connect(), all: all)
+            print("\(embedding.activeProducts) active products, \(embedding.pending.count) to embed")
+            guard !embedding.pending.isEmpty else { return }
+            let progress = ProgressBar("embedding", total: embedding.pending.count, unit: "products")
+            let written = try embedding.run(encoder, batchSize: batchSize) { progress.advance(by: $0) }
             progress.finish()
-            let skipped = pending.count - written
+            let skipped = embedding.pending.count - written
             print("embedded \(written) products" + (skipped > 0 ? "; \(skipped) changed or went inactive meanwhile (run again)" : ""))
         }
-    }
-
-    private static func plannerProduct(_ p: EmbeddingRepository.Product) -> ProductTextPlanner.Product {
-        ProductTextPlanner.Product(id: p.productID, name: p.name, merchant: p.merchant, categoryPath: p.categoryPath,
-                                   color: p.color, price: p.price,
-                                   fixedTier: p.priceTierFixed ? p.priceTier.flatMap(PriceTier.init(rawValue:)) : nil,
-                                   storedHash: p.textHash)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerStore
 
 /// `tower catalog import FILE`: upserts products.
@@ -26,7 +27,7 @@ struct CatalogImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let (connection, total) = try ImportSupport.prepare(global, file: file)
-            let progress = Progress("importing products", total: total, unit: "lines")
+            let progress = ProgressBar("importing products", total: total, unit: "lines")
             let report = try CatalogImporter(connection, settings: try global.settings())
                 .importFile(path: file, progress: { progress.advance(by: $0) })
             progress.finish()

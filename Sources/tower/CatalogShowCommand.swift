@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerRanking
 
 /// `tower catalog show`: one stored product, with its served vector.

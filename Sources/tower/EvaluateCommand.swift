@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerEvaluation
 import TowerMath
 import TowerModel
 import TowerRerank
 import TowerStore
+import TowerOfflineUseCases
 
 /// `tower evaluate`: scores the trained model (two-stage when it holds a re-ranker) against the baselines.
 struct EvaluateCommand: AsyncParsableCommand {
@@ -58,17 +60,15 @@ struct EvaluateCommand: AsyncParsableCommand {
                 printError("no model at \(path): scoring the baselines only (train one with `tower train`)")
             }
             let repository = EventLogRepository(try global.connect())
-            let windowSeconds = try ModelDataSupport.window(window, settings)
-            let split = try ModelDataSupport.splitTime(splitAt, repository)
-            let catalog = try ModelDataSupport.catalog(repository)
-            let log = EventLog(events: try ModelDataSupport.events(repository, before: nil), catalog: catalog,
-                               eventNames: settings.eventTypes.names, windowSeconds: windowSeconds)
-            var evaluator = Evaluator(log: log, catalog: catalog, splitAt: split, eventWeights: settings.eventTypes.weights)
+            let data = try ModelData.reading {
+                try ModelData.evaluation(repository, settings: settings, splitAt: splitAt, window: window, progress: $0)
+            }
+            var evaluator = Evaluator(log: data.log, catalog: data.catalog, splitAt: data.split, eventWeights: settings.eventTypes.weights)
             evaluator.popularityPeriodSeconds = settings.popularityPeriodSeconds
             evaluator.easeLambda = easeLambda
             let all = evaluator.evaluate(tower: tower, events: evaluator.testEvents)
             let newItems = newItemsOnly ? evaluator.evaluate(tower: tower, events: evaluator.newItemTestEvents) : nil
-            let result = EvaluationReport(splitAt: ModelDataSupport.iso(split), windowSeconds: windowSeconds,
+            let result = EvaluationReport(splitAt: ModelData.iso(data.split), windowSeconds: data.windowSeconds,
                                           towerVersion: tower?.version, all: all, newItems: newItems)
             if let report {
                 do { try result.html().write(toFile: report, atomically: true, encoding: .utf8) } catch {

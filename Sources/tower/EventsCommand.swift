@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerStore
 
 /// `tower events …`: the event log.
@@ -37,7 +38,7 @@ struct EventsImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let (connection, total) = try ImportSupport.prepare(global, file: file)
-            let progress = Progress("importing events", total: total, unit: "lines")
+            let progress = ProgressBar("importing events", total: total, unit: "lines")
             let report = try EventImporter(connection, settings: try global.settings())
                 .importFile(path: file, progress: { progress.advance(by: $0) })
             progress.finish()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import TowerCLI
 import TowerStore
 
 /// What the two import commands share: the file check, the schema check, progress and the rejection report.

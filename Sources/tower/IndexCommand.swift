@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import TowerCLI
 import TowerConfig
 import TowerRanking
 import TowerStore
@@ -153,10 +154,10 @@ final class ProgressWatcher: @unchecked Sendable {
     }
 
     private func watch(_ connection: PQConnection?) {
-        var progress: Progress?
+        var progress: ProgressBar?
         while !waitForStop(seconds: 2) {
             guard let connection, let p = try? VectorIndex.buildProgress(connection), p.tuplesTotal > 0 else { continue }
-            let bar = progress ?? Progress("building index", total: p.tuplesTotal, unit: "products")
+            let bar = progress ?? ProgressBar("building index", total: p.tuplesTotal, unit: "products")
             bar.advance(by: max(0, p.tuplesDone - bar.done))
             progress = bar
         }

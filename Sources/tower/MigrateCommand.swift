@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerStore
 
 /// `tower migrate`: brings the database schema to the version this build knows.

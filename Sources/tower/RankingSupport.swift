@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import TowerConfig
+import TowerCLI
 import TowerRanking
 
 /// Options `tower recommend` and `tower similar` share: filters and the vector search policy.
@@ -47,17 +47,6 @@ struct RankingFilterOptions: ParsableArguments {
         var configuration = RankerConfiguration()
         configuration.vectorSearch = search.vectorSearch
         return try Ranker(url: global.readOnlyDatabaseURL(), configuration: configuration)
-    }
-}
-
-extension GlobalOptions {
-    /// The URL ranking reads from, or an error that says how to set it.
-    func readOnlyDatabaseURL() throws -> String {
-        guard let url = try settings().readOnlyDatabaseURL else {
-            throw ConfigError.missing(key: "TOWER_READONLY_DATABASE_URL",
-                                      hint: "set it (or TOWER_DATABASE_URL) in the environment or an env file (`deploy/local.sh up` writes .local/tower.env)")
-        }
-        return url
     }
 }
 

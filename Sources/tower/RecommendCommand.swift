@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerRanking
 
 /// `tower recommend`: one page of a customer's feed, as a shop's server would get it.

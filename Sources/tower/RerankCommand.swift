@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerModel
 import TowerRerank
 import TowerStore
+import TowerOfflineUseCases
 
 /// `tower rerank …`: the re-ranker every ranking process serves, stored in PostgreSQL.
 struct RerankCommand: AsyncParsableCommand {
@@ -39,11 +41,11 @@ struct RerankCommand: AsyncParsableCommand {
                     throw ValidationError("\(path) has no re-ranker: train it with `tower train` first")
                 }
                 let connection = try global.connect()
+                let tables = ServingTables(connection, eventTypes: settings.eventTypes)
                 if rerank.candidates.usesItemNeighbors {
-                    let catalog = try ModelDataSupport.catalog(EventLogRepository(connection))
-                    try ServingTablesSupport.writeSimilar(loaded, catalog: catalog, connection, settings)
+                    try tables.writeSimilarReporting(loaded, catalog: try ModelData.catalog(EventLogRepository(connection)))
                 }
-                try RerankParameterRepository(connection).publish(rerank, eventWeights: settings.eventTypes.weights)
+                _ = try tables.publish(loaded)
                 print("published re-ranker \(rerank.version); ranking processes switch to it within a minute")
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerEvents
 import TowerQueue

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TowerCLI
 import TowerConfig
 import TowerRuntime
 import TowerServe

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerRanking
 
 /// `tower similar`: the products nearest to one product's vector.

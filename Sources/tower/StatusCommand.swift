@@ -1,4 +1,5 @@
 import ArgumentParser
+import TowerCLI
 import TowerStore
 
 /// `tower status`: schema version and table sizes.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
+import TowerModel
+import TowerOfflineUseCases
 
 /// `tower text …`: the text encoder, for operators and for checking it against references.
 struct TextCommand: AsyncParsableCommand {

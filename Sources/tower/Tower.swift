@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `tower` command line: set up, import, embed, train, evaluate, recommend, send, benchmark.
+/// The `tower` command line: set up, import, embed, train, evaluate, recommend, send, serve (benchmarks: `tower-bench`).
 @main
 struct Tower: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +16,7 @@ struct Tower: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, StatusCommand.self, CatalogCommand.self, EventsCommand.self, TextCommand.self,
             TrainCommand.self, EvaluateCommand.self, UsersCommand.self, UserCommand.self, SendCommand.self,
-            RecommendCommand.self, SimilarCommand.self, ServeCommand.self, IndexCommand.self, RerankCommand.self, BenchCommand.self,
+            RecommendCommand.self, SimilarCommand.self, ServeCommand.self, IndexCommand.self, RerankCommand.self,
         ]
     )
 }

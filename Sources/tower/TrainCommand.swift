@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerEvaluation
 import TowerMath
@@ -7,6 +8,7 @@ import TowerModel
 import TowerRerank
 import TowerStore
 import TowerTraining
+import TowerOfflineUseCases
 
 /// `tower train`: trains the user tower (and the item residuals), then the re-ranker, on the event log.
 struct TrainCommand: AsyncParsableCommand {
@@ -76,13 +78,11 @@ struct TrainCommand: AsyncParsableCommand {
             BLAS.setThreads(1)
             options.threads = max(1, threads)
             let connection = try global.connect()
-            let repository = EventLogRepository(connection)
-            let windowSeconds = try ModelDataSupport.window(window, settings)
-            let cutoff = try ModelDataSupport.splitTime(until, repository)
-            let catalog = try ModelDataSupport.catalog(repository)
-            let events = try ModelDataSupport.events(repository, before: cutoff)
-            let log = EventLog(events: events, catalog: catalog, eventNames: settings.eventTypes.names, windowSeconds: windowSeconds)
-            print("training on \(log.count) events before \(ModelDataSupport.iso(cutoff)) (\(log.droppedEvents) without a product vector skipped), "
+            let data = try ModelData.reading {
+                try ModelData.training(EventLogRepository(connection), settings: settings, until: until, window: window, progress: $0)
+            }
+            let (log, catalog, cutoff, windowSeconds) = (data.log, data.catalog, data.split, data.windowSeconds)
+            print("training on \(log.count) events before \(ModelData.iso(cutoff)) (\(log.droppedEvents) without a product vector skipped), "
                   + "\(catalog.count) products, window \(windowSeconds / 3600)h, negatives \(negatives.rawValue)")
 
             var (model, summary) = try userTower.map {
@@ -99,7 +99,7 @@ struct TrainCommand: AsyncParsableCommand {
                                                      until: cutoff, options: rerankOptions)
                 model = model.with(rerank: rerank.parameters)
                 print(String(format: "re-ranker %@: %d samples from %d events since %@ (%d held out, kept epoch %d, loss %.4f, %.0f s)",
-                             rerank.parameters.version, rerank.samples, rerank.sampleEvents, ModelDataSupport.iso(rerank.boundary),
+                             rerank.parameters.version, rerank.samples, rerank.sampleEvents, ModelData.iso(rerank.boundary),
                              rerank.validationSamples, rerank.bestEpoch, rerank.validationLoss, Date().timeIntervalSince(started)))
                 print(String(format: "re-ranker candidates: %.1f%% of its sample events had their product among the candidates",
                              100 * rerank.candidateShare))
@@ -107,9 +107,15 @@ struct TrainCommand: AsyncParsableCommand {
             let path = out ?? settings.modelPath
             try model.save(path: path, training: summary)
             print("wrote \(path) (version \(model.version))")
-            try ServingTablesSupport.refresh(connection, settings)
-            try ServingTablesSupport.writeSimilar(model, catalog: catalog, connection, settings)
-            try ServingTablesSupport.publish(model, connection, settings)
+            let tables = ServingTables(connection, eventTypes: settings.eventTypes)
+            let bar = ProgressBar("reading events for co-visitation", total: try tables.eventCount(), unit: "events")
+            let refreshed = try tables.refresh { bar.advance(by: $0) }
+            bar.finish()
+            print("refreshed product_trending (\(refreshed.trending) products) and product_neighbors (\(refreshed.neighbors) rows)")
+            try tables.writeSimilarReporting(model, catalog: catalog)
+            if let version = try tables.publish(model) {
+                print("published re-ranker \(version) (ranking processes switch to it within a minute)")
+            }
         }
     }
 
@@ -118,11 +124,11 @@ struct TrainCommand: AsyncParsableCommand {
                                 options: TrainingOptions) throws -> (UserTowerModel, String?) {
         let trainer = try Trainer(log: log, catalog: catalog, eventNames: settings.eventTypes.names,
                                   eventWeights: settings.eventTypes.weights, options: options)
-        var bar: Progress?
+        var bar: ProgressBar?
         var barEpoch = 0
         let result = try trainer.train(progress: { p in
             if p.epoch != barEpoch {
-                bar = Progress("epoch \(p.epoch)/\(p.maxEpochs)", total: p.samplesPerEpoch, unit: "samples")
+                bar = ProgressBar("epoch \(p.epoch)/\(p.maxEpochs)", total: p.samplesPerEpoch, unit: "samples")
                 barEpoch = p.epoch
             }
             bar?.detail = String(format: "loss %.4f", p.loss)

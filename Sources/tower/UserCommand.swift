@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerStore
 
 /// `tower user …`: one user's stored state.

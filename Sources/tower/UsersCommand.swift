@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerModel
-import TowerStore
+import TowerUseCases
 
 /// `tower users …`: bulk operations on user vectors.
 struct UsersCommand: AsyncParsableCommand {
@@ -43,37 +44,11 @@ struct UsersRefreshCommand: AsyncParsableCommand {
                 ? try UserTowerModel.load(path: settings.modelPath, eventWeights: weights)
                 : UserTowerModel.untrained(eventWeights: weights)
             print("model \(model.version)" + (model.items.map { " with residuals for \($0.productIDs.count) products" } ?? ""))
-            let connection = try global.connect()
-            let refresh = UserRefreshRepository(connection)
-
-            // 1. Served product vectors.
-            let products = try EventLogRepository(connection).productVectors()
-            let served = products.compactMap { p in
-                p.text.map { (productID: p.productID, vector: model.items?.vector(of: p.productID, text: $0) ?? VectorOps.l2Normalized($0)) }
-            }
-            var changed = 0
-            for start in stride(from: 0, to: served.count, by: 1_000) {
-                changed += try refresh.publishServedVectors(Array(served[start ..< min(start + 1_000, served.count)]))
-            }
-            print("served product vectors: \(changed) of \(served.count) changed")
-
-            // 2. User vectors.
-            let progress = Progress("refreshing users", total: try refresh.customerCount(), unit: "users")
-            var written = 0, removed = 0, last: Int64?
-            while true {
-                let customers = try refresh.customers(after: last, limit: batchSize)
-                guard let end = customers.last else { break }
-                last = end
-                let done = try refresh.refresh(customers, now: Date(), window: settings.windowSeconds, modelVersion: model.version,
-                                               keepStale: keepStale) { histories in
-                    model.encode(histories.map { history in
-                        history.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
-                    })
-                }
-                written += done.written
-                removed += done.removed
-                progress.advance(by: customers.count)
-            }
+            let refresh = UserRefresh(try global.connect(), model: model, window: settings.windowSeconds)
+            let served = try refresh.publishServedVectors()
+            print("served product vectors: \(served.changed) of \(served.products) changed")
+            let progress = ProgressBar("refreshing users", total: try refresh.customerCount(), unit: "users")
+            let (written, removed) = try refresh.refreshUsers(batchSize: batchSize, keepStale: keepStale, progress: { progress.advance(by: $0) })
             progress.finish()
             print("user vectors: \(written) recomputed with \(model.version), \(removed) removed (empty window)")
         }

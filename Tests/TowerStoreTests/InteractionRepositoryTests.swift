@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerConfig
 import TowerEvents
 import TowerStore
 import TowerTestSupport
@@ -268,4 +269,14 @@ private final class ErrorLog: @unchecked Sendable {
     private var errors: [any Error] = []
     func append(_ e: any Error) { lock.withLock { errors.append(e) } }
     var all: [any Error] { lock.withLock { errors } }
+}
+
+extension InteractionRepository {
+    /// What a batch's caller does (`BatchApplier` in TowerUseCases): `record`, `encode` the histories, `commit`.
+    func apply(_ events: [QueuedEvent], now: Date, window: TimeInterval, modelVersion: String,
+               eventIDHorizon: TimeInterval = TowerSettings.defaultEventIDHorizonSeconds,
+               encode: ([[HistoryItem]]) -> [[Float]]) throws -> BatchResult {
+        let recorded = try record(events, now: now, window: window, eventIDHorizon: eventIDHorizon)
+        return try commit(recorded, vectors: recorded.histories.isEmpty ? [] : encode(recorded.histories), modelVersion: modelVersion)
+    }
 }

@@ -2,21 +2,21 @@ import Foundation
 import TowerTestSupport
 import XCTest
 
-/// `tower bench chaos` at a small setting, against the real servers: two towerd on one queue, kill -9, a PostgreSQL
+/// `tower-bench chaos` at a small setting, against the real servers: two towerd on one queue, kill -9, a PostgreSQL
 /// restart and outage, a queue-server outage, adversarial messages of every kind among valid ones. The run's own
 /// figures are asserted, so a lost, doubled or wrongly dead-lettered event, a bad message without its reason, a
 /// stored vector unlike its recompute or a secret in a log line fails the test.
 final class ChaosRunTests: XCTestCase {
     func testSmallChaosRunAppliesEveryValidEventOnceAndDeadLettersEveryBadOne() throws {
         let towerd = try DaemonProcess.binary()
-        let tower = towerd.deletingLastPathComponent().appendingPathComponent("tower")
-        guard FileManager.default.isExecutableFile(atPath: tower.path) else {
-            throw XCTSkip("no tower binary beside the tests: build it with `swift build --build-tests`")
+        let bench = towerd.deletingLastPathComponent().appendingPathComponent("tower-bench")
+        guard FileManager.default.isExecutableFile(atPath: bench.path) else {
+            throw XCTSkip("no tower-bench binary beside the tests: build it with `swift build --build-tests`")
         }
         _ = try TestEnvironment.require("TOWER_LOCAL_SCRIPT")
         let (valid, bad, kills) = (2_000, 160, 3)
-        let (status, output) = try run(tower, [
-            "bench", "chaos", "--events", "\(valid)", "--bad", "\(bad)", "--kills", "\(kills)", "--postgres-restarts", "1",
+        let (status, output) = try run(bench, [
+            "chaos", "--events", "\(valid)", "--bad", "\(bad)", "--kills", "\(kills)", "--postgres-restarts", "1",
             "--database-outage", "6", "--queue-outage", "4", "--products", "300", "--customers", "150", "--backlog", "200",
             "--visibility-timeout", "10", "--time-limit", "150", "--database", "tower_chaos_test", "--towerd", towerd.path, "--json",
         ], timeout: 180)
@@ -79,7 +79,7 @@ final class ChaosRunTests: XCTestCase {
         if p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
-            XCTFail("tower bench chaos did not finish within \(Int(timeout)) s")
+            XCTFail("tower-bench chaos did not finish within \(Int(timeout)) s")
         }
         return (p.terminationStatus, (try? String(contentsOf: file, encoding: .utf8)) ?? "")
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the Python venv the benchmark's Python peer consumer runs in (`tower bench daemon` calls this when
+# Creates the Python venv the benchmark's Python peer consumer runs in (`tower-bench daemon` calls this when
 # the venv is missing):  deploy/bench/peer-venv.sh [VENV_DIR]   (default: .local/bench-venv)
 # Installs psycopg[binary], pgvector, numpy and boto3 from PyPI with pip. Idempotent.
 set -euo pipefail

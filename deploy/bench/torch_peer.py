@@ -1,4 +1,4 @@
-"""PyTorch peer of `tower bench model`'s training benchmark: the same user tower (docs/model.md), loss, optimiser
+"""PyTorch peer of `tower-bench model`'s training benchmark: the same user tower (docs/model.md), loss, optimiser
 and generated log recipe, trained for one epoch on the CPU. Prints samples/s (wall and per CPU-second).
 
 Run through deploy/bench/training-vs-torch.sh, which installs torch into a venv and runs Tower beside it.

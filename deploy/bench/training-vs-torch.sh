@@ -7,10 +7,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 EVENTS="${1:-200000}"
 THREADS="${2:-2}"
-TOWER="$ROOT/.build-release/release/tower"
-[ -x "$TOWER" ] || { echo "no release build at $TOWER: run swift build -c release --scratch-path .build-release" >&2; exit 1; }
+BENCH="$ROOT/.build-release/release/tower-bench"
+[ -x "$BENCH" ] || { echo "no release build at $BENCH: run swift build -c release --scratch-path .build-release" >&2; exit 1; }
 bash "$ROOT/deploy/bench/torch-venv.sh"
 echo "load: $(uptime)"
-"$TOWER" bench model --repeats 10 --train-events "$EVENTS" --threads "$THREADS" | grep -E '^(BLAS kernel|training)'
+"$BENCH" model --repeats 10 --train-events "$EVENTS" --threads "$THREADS" | grep -E '^(BLAS kernel|training)'
 "$ROOT/.local/torch-venv/bin/python" "$ROOT/deploy/bench/torch_peer.py" --events "$EVENTS" --threads "$THREADS"
 echo "load: $(uptime)"

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerRanking
 import TowerStore
 
-/// `tower bench ranking`: feed latency with exact scans and with HNSW, and HNSW's recall, on synthetic catalogs.
+/// `tower-bench ranking`: feed latency with exact scans and with HNSW, and HNSW's recall, on synthetic catalogs.
 struct BenchRankingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ranking", abstract: "Benchmark ranking latency.",

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LibPQ
 import Logging
+import LibPQ
+import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerRanking
@@ -10,14 +12,14 @@ import TowerServe
 import TowerStore
 import TowerWorker
 
-/// `tower bench serve`: HTTP latency and throughput of `tower serve` per route under wrk, beside the same reads
+/// `tower-bench serve`: HTTP latency and throughput of `tower serve` per route under wrk, beside the same reads
 /// through the library.
 struct BenchServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Benchmark tower serve (HTTP, with wrk) against the library.",
         discussion: """
         Creates a scratch database (the read/write role needs CREATEDB) with a synthetic catalog, customer \
-        vectors, the HNSW index, recent events, the serving tables and a published re-ranker (as `tower bench \
+        vectors, the HNSW index, recent events, the serving tables and a published re-ranker (as `tower-bench \
         ranking`), starts `tower serve` in this process on --port (no auth, no rate limit, access logs formatted \
         and discarded), and for each route and each connection count runs wrk (`apt-get install wrk`) for \
         --seconds with a random customer and product per request (nothing is cached), then the same reads \
@@ -70,7 +72,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The catalog, customers, index and two-stage serving data of `tower bench ranking`.
+    /// The catalog, customers, index and two-stage serving data of `tower-bench ranking`.
     private func prepare(_ db: ScratchBenchDatabase) throws {
         let writer = try PQConnection(url: db.readWriteURL)
         try Migrator(writer).migrate()

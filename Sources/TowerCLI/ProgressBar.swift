@@ -2,32 +2,32 @@ import Foundation
 
 /// A progress reporter for long work: a redrawn bar with rate and ETA on a terminal,
 /// plain periodic lines (every few seconds) otherwise. Writes to stderr.
-final class Progress {
+public final class ProgressBar {
     private let label: String
     private let total: Int?
     private let unit: String
     private let start = Date()
     private var lastDraw = Date.distantPast
     private let isTTY = isatty(STDERR_FILENO) != 0
-    private(set) var done = 0
+    public private(set) var done = 0
     /// Extra text shown after the rate (for example the current loss).
-    var detail = ""
+    public var detail = ""
 
-    init(_ label: String, total: Int?, unit: String = "rows") {
+    public init(_ label: String, total: Int?, unit: String = "rows") {
         self.label = label
         self.total = total
         self.unit = unit
     }
 
     /// Advances by `n` and redraws when due.
-    func advance(by n: Int = 1) {
+    public func advance(by n: Int = 1) {
         done += n
         let now = Date()
         if now.timeIntervalSince(lastDraw) >= (isTTY ? 0.1 : 5) { draw(now: now, final: false); lastDraw = now }
     }
 
     /// Draws the final state and ends the line.
-    func finish() { draw(now: Date(), final: true) }
+    public func finish() { draw(now: Date(), final: true) }
 
     private func draw(now: Date, final: Bool) {
         let elapsed = max(now.timeIntervalSince(start), 1e-9)
@@ -42,11 +42,11 @@ final class Progress {
                 line += "/\(total)"
             }
             line += String(format: " %.0f%%", frac * 100)
-            if !final, rate > 0 { line += " ETA " + Progress.format(seconds: Double(total - done) / rate) }
+            if !final, rate > 0 { line += " ETA " + ProgressBar.format(seconds: Double(total - done) / rate) }
         }
         line += String(format: " %.0f %@/s", rate, unit)
         if !detail.isEmpty { line += " \(detail)" }
-        if final { line += " in " + Progress.format(seconds: elapsed) }
+        if final { line += " in " + ProgressBar.format(seconds: elapsed) }
         FileHandle.standardError.write(((isTTY ? "\r\u{1B}[K" : "") + line + (isTTY && !final ? "" : "\n")).data(using: .utf8)!)
     }
 

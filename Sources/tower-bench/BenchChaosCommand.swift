@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerQueue
 import TowerWorker
 
-/// `tower bench chaos`: a towerd fleet under faults, then proof that no healthy event was lost, doubled or
+/// `tower-bench chaos`: a towerd fleet under faults, then proof that no healthy event was lost, doubled or
 /// dead-lettered, that every bad message is in the DLQ with its reason, that the stored vectors are what a
 /// recompute gives, and that no log line quotes a secret.
 struct BenchChaosCommand: AsyncParsableCommand {
@@ -49,7 +50,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted |stored − recomputed| per vector component.") var tolerance: Float = 1e-5
     @Option(help: "Seconds the whole run may take; past them it stops and reports what it found.") var timeLimit = 900.0
     @Option(help: "Scratch database (dropped and created).") var database = "tower_chaos"
-    @Option(help: "The towerd binary (default: beside this tower binary).") var towerd: String?
+    @Option(help: "The towerd binary (default: beside this binary).") var towerd: String?
     @Option(help: "User tower weights (default: TOWER_MODEL_PATH; the untrained default when absent).") var model: String?
     @Option(help: "deploy/local.sh of the servers (default: TOWER_LOCAL_SCRIPT).") var localScript: String?
     @Option(help: "PID file of the queue server (default: .local/run/ministack.pid beside the local script's package).") var queueServerPidFile: String?
@@ -208,7 +209,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
     private func report(_ f: ChaosFigures, binary: URL, modelPath: String, workers: Int) -> String {
         func mark(_ ok: Bool) -> String { ok ? "ok" : "FAILED" }
         var lines = [
-            "tower bench chaos: \(f.valid.sent) valid events + \(f.bad.sent) adversarial messages; \(f.faults.daemons) towerd × \(workers) workers on one queue; "
+            "tower-bench chaos: \(f.valid.sent) valid events + \(f.bad.sent) adversarial messages; \(f.faults.daemons) towerd × \(workers) workers on one queue; "
                 + "\(f.faults.kills) kill -9, \(f.faults.postgresRestarts) PostgreSQL restarts, \(Int(f.faults.databaseOutageSeconds)) s database outage, "
                 + "\(Int(f.faults.queueOutageSeconds)) s queue-server outage; \(products) products, \(customers) customers",
             "towerd: \(binary.path) (\(binary.path.contains("/release/") ? "release" : "debug?") build), model "

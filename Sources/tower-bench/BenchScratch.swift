@@ -5,7 +5,7 @@ import TowerQueue
 /// What the daemon benchmarks set up and tear down: the towerd binary, scratch databases and queues, the queue
 /// server's pid.
 enum BenchScratch {
-    /// `path`, or the towerd beside this tower binary.
+    /// `path`, or the towerd beside this binary.
     static func towerdBinary(_ path: String?) throws -> URL {
         let url = path.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("towerd")

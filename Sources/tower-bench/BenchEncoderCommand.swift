@@ -1,10 +1,13 @@
 import ArgumentParser
 import CDispatch
 import Foundation
+import TowerCLI
 import TowerMath
+import TowerModel
 import TowerTextEncoder
+import TowerOfflineUseCases
 
-/// `tower bench encoder`: MiniLM products/s on generated product texts, batch 1 and batch 32.
+/// `tower-bench encoder`: MiniLM products/s on generated product texts, batch 1 and batch 32.
 struct BenchEncoderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder", abstract: "Benchmark the MiniLM encoder.",

@@ -4,7 +4,7 @@ import TowerMath
 import TowerRanking
 import TowerRerank
 
-/// One route of `tower bench serve`: its HTTP request for wrk (Lua expressions over the random customer `c` and
+/// One route of `tower-bench serve`: its HTTP request for wrk (Lua expressions over the random customer `c` and
 /// product `p`) and the same reads through the library.
 struct ServeScenario: Sendable {
     let name: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerCLI
 import TowerConfig
 import TowerEvaluation
 import TowerEvents
@@ -7,7 +8,7 @@ import TowerMath
 import TowerModel
 import TowerTraining
 
-/// `tower bench model`: user tower forward pass (1 and 256 users) against single-thread SGEMM, and training speed.
+/// `tower-bench model`: user tower forward pass (1 and 256 users) against single-thread SGEMM, and training speed.
 struct BenchModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Benchmark the user tower forward pass and training.",

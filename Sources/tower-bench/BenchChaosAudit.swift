@@ -4,9 +4,10 @@ import TowerConfig
 import TowerModel
 import TowerQueue
 import TowerStore
+import TowerUseCases
 import TowerWorker
 
-/// The chaos run's figures (`tower bench chaos --json` prints them as one JSON object).
+/// The chaos run's figures (`tower-bench chaos --json` prints them as one JSON object).
 struct ChaosFigures: Codable {
     struct Valid: Codable {
         /// Distinct events (a producer's retry of one counts once).
@@ -205,9 +206,7 @@ struct ChaosAudit {
             let ids = group.map(\.customerID)
             let histories = try repository.histories(of: ids, now: moment, windowStart: moment.addingTimeInterval(-window))
             let present = ids.filter { histories[$0] != nil }
-            let recomputed = encoder.encode(present.map { id in
-                histories[id]!.map { TowerInteraction(productVector: $0.productVector, eventName: $0.eventName, ageSeconds: $0.ageSeconds) }
-            })
+            let recomputed = encoder.encode(stored: present.map { histories[$0]! })
             for (id, vector) in zip(present, recomputed) {
                 let v = stored[id]!
                 figures.vectors.compared += 1

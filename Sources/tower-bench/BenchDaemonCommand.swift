@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import LibPQ
+import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerQueue
 import TowerWorker
 
-/// `tower bench daemon`: towerd's drain rate and batch latency under a fed queue, next to the queue's own
+/// `tower-bench daemon`: towerd's drain rate and batch latency under a fed queue, next to the queue's own
 /// ceiling and the Python peer consumer, in one run on the same servers.
 struct BenchDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     @Option(help: "TOWER_WORKERS of each towerd (default: towerd's default).") var workers: Int?
     @Option(help: "Events of each ceiling measurement.") var ceilingEvents = 20_000
     @Option(help: "Events the Python peer drains (0 skips it; it runs at about 120–230 events/s, so the default takes a few minutes).") var peerEvents = 20_000
-    @Option(help: "The towerd binary (default: beside this tower binary).") var towerd: String?
+    @Option(help: "The towerd binary (default: beside this binary).") var towerd: String?
     @Option(help: "User tower weights for towerd (default: TOWER_MODEL_PATH; the untrained default when absent).") var model: String?
     @Option(help: "The Python peer's folder.") var peerDirectory = "../shared/bench/python-peer"
     @Option(help: "The Python peer's venv (created by deploy/bench/peer-venv.sh when missing).") var peerVenv = ".local/bench-venv"
@@ -224,7 +225,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
     private func report(_ rows: [Row], workload: BenchWorkload, binary: URL, workers: Int, modelPath: String) -> String {
         func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         var lines = [
-            "tower bench daemon: \(workload.products) products, \(workload.customers) customers, \(workload.historyPerCustomer) past events each, "
+            "tower-bench daemon: \(workload.products) products, \(workload.customers) customers, \(workload.historyPerCustomer) past events each, "
                 + "Zipf s=\(workload.zipfExponent), backlog ≤ \(backlog), \(ProcessInfo.processInfo.activeProcessorCount) cores",
             "towerd: \(binary.path) (\(binary.path.contains("/release/") ? "release" : "debug?") build), model "
                 + "\(FileManager.default.fileExists(atPath: modelPath) ? modelPath : "untrained default (no \(modelPath))")",

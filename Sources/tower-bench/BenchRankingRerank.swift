@@ -6,7 +6,7 @@ import TowerRerank
 import TowerStore
 import TowerTraining
 
-/// The two-stage scenario of `tower bench ranking`: synthetic recent events, the serving tables and a
+/// The two-stage scenario of `tower-bench ranking`: synthetic recent events, the serving tables and a
 /// published re-ranker, so feeds re-rank their first positions as in a shop after `tower train`.
 extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
