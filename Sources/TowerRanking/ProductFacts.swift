@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// What the re-ranked feed needs of one product that is the same for every customer: the attributes the filters
@@ -27,11 +27,11 @@ struct ProductFacts: Sendable {
                    coalesce(t.weight_30d, 0), coalesce(t.trend_score, 0), p.embedding
             FROM products p LEFT JOIN product_trending t ON t.product_id = p.product_id
             WHERE p.product_id = ANY($1::bigint[])
-            """, [PostgresArray(ids)])
+            """, [PQArray(ids)])
     }
 
     /// The facts of each row of `statement`'s result, by product id.
-    static func decode(_ result: PostgresResult) throws -> [Int64: ProductFacts] {
+    static func decode(_ result: PQResult) throws -> [Int64: ProductFacts] {
         var out: [Int64: ProductFacts] = [:]
         for r in result.rows {
             out[try r.decode(0)] = ProductFacts(

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// The two-stage personalised feed: the first K positions (`candidates.rerank` of the published
@@ -26,7 +26,7 @@ extension ReadSession {
     }
 
     /// Positions `offset ..< offset + limit`; `inputs`: the results of `rerankInputs` (the customer has a vector).
-    func rerankedPage(customer: Int64, inputs: [PostgresResult], filters: RankingFilters, offset: Int, limit: Int,
+    func rerankedPage(customer: Int64, inputs: [PQResult], filters: RankingFilters, offset: Int, limit: Int,
                       total: Int?, reranker: ServedReranker) throws -> [RankedItem] {
         let ordering = Ordering.nearest(.customer(customer), reason: .personalized)
         let (head, approximate) = try rerankedHead(inputs: inputs, ordering: ordering, filters: filters, total: total,
@@ -39,7 +39,7 @@ extension ReadSession {
     }
 
     /// The re-ranked first positions (at most `candidates.rerank`) and whether the cosine order uses the index.
-    private func rerankedHead(inputs: [PostgresResult], ordering: Ordering, filters: RankingFilters, total: Int?,
+    private func rerankedHead(inputs: [PQResult], ordering: Ordering, filters: RankingFilters, total: Int?,
                               reranker: ServedReranker) throws -> (items: [RankedItem], approximate: Bool) {
         let settings = reranker.parameters.candidates
         let choice = try indexChoice(ordering, filters, total: total)
@@ -114,13 +114,13 @@ extension ReadSession {
     private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }
 
     /// Decodes a facts query's rows and caches them.
-    private func readFacts(_ result: PostgresResult) throws -> [Int64: ProductFacts] {
+    private func readFacts(_ result: PQResult) throws -> [Int64: ProductFacts] {
         let read = try ProductFacts.decode(result)
         caches.products.store(read)
         return read
     }
 
-    private func history(_ result: PostgresResult, eventWeights: [String: Float])
+    private func history(_ result: PQResult, eventWeights: [String: Float])
         throws -> (items: [HistoryItem], categories: [Int64: [String]], priceTiers: [Int64: String]) {
         var items: [HistoryItem] = [], categories: [Int64: [String]] = [:], tiers: [Int64: String] = [:]
         for r in result.rows {
@@ -138,11 +138,11 @@ extension ReadSession {
         Statement("""
             SELECT product_id, kind, neighbor_id, score FROM product_neighbors
             WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, kind, score DESC, neighbor_id
-            """, [PostgresArray(products)])
+            """, [PQArray(products)])
     }
 
     /// Neighbours by product (every one of `products`, empty when it has none) and kind, best first.
-    private func neighbors(_ result: PostgresResult, of products: [Int64]) throws -> [Int64: [NeighborKind: [Neighbor]]] {
+    private func neighbors(_ result: PQResult, of products: [Int64]) throws -> [Int64: [NeighborKind: [Neighbor]]] {
         var out = Dictionary(uniqueKeysWithValues: products.map { ($0, [NeighborKind: [Neighbor]]()) })
         for r in result.rows {
             guard let kind = NeighborKind(rawValue: try r.decode(1)) else { continue }

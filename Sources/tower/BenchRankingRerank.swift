@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerModel
 import TowerRanking
@@ -12,7 +12,7 @@ extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
     /// days) for customers 1…`customers` (their window history too) and as many background customers, then
     /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights in the trained shape.
-    static func prepareRerank(_ writer: PostgresConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10,
+    static func prepareRerank(_ writer: PQConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10,
                               candidates: CandidateSettings = CandidateSettings()) throws {
         let start = Date()
         try writer.execute("SELECT setseed(0.42)")
@@ -41,7 +41,7 @@ extension BenchRankingCommand {
     /// training needs a user tower behind the customer vectors, which the synthetic catalog does not have, and the
     /// latency depends on the shape only.
     @discardableResult
-    static func publishRerank(_ writer: PostgresConnection, version: String, candidates: CandidateSettings) throws -> RerankParameters {
+    static func publishRerank(_ writer: PQConnection, version: String, candidates: CandidateSettings) throws -> RerankParameters {
         var parameters = RerankParameters(version: version, hidden: RerankTrainingOptions().hidden, candidates: candidates)
         for (feature, weight) in [("cosine", 4), ("repeat_decayed", 1), ("covisit", 2), ("bought", 2), ("popularity_7d", 0.2)] as [(String, Float)] {
             parameters.linear[RerankFeatures.names.firstIndex(of: feature)!] = weight
