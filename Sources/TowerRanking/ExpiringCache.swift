@@ -6,7 +6,8 @@ import Synchronization
 /// Two generations approximate least-recently-used eviction at the cost of two dictionary lookups: entries go
 /// into the current generation; when it holds `capacity / 2`, it becomes the previous one (the old previous is
 /// dropped), and an entry found in the previous generation moves back into the current one. So at most
-/// `capacity` entries are kept, and the ones used since the last turnover survive it. Capacity 0 stores nothing.
+/// `capacity` entries (rounded up to even) are kept, and the ones used since the last turnover survive it.
+/// Capacity 0 stores nothing.
 final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         let value: Value
@@ -24,7 +25,8 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let generations = Mutex(Generations())
 
     /// `clock`: seconds on a monotonic scale (tests pass their own).
-    init(capacity: Int, ttl: TimeInterval, clock: @escaping @Sendable () -> Double = ExpiringCache.monotonicSeconds) {
+    init(capacity: Int, ttl: TimeInterval,
+         clock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
         self.capacity = max(0, capacity)
         self.ttl = ttl
         self.clock = clock
@@ -76,6 +78,4 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
         g.current[key] = entry
     }
-
-    @Sendable static func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

@@ -84,11 +84,18 @@ extension ReadSession {
         if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
             similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true)
         }
-        if second.count > 2 { facts.merge(try readFacts(second[2])) { old, _ in old } }
+        if second.count > 2 {
+            let read = try readFacts(second[2])
+            facts.merge(read) { old, _ in old }
+        }
         let topIDs = similar.map(\.item.productID)
-        facts.merge(caches.products.values(for: topIDs.filter { facts[$0] == nil })) { old, _ in old }
+        let cached = caches.products.values(for: topIDs.filter { facts[$0] == nil })
+        facts.merge(cached) { old, _ in old }
         let unknown = topIDs.filter { facts[$0] == nil }
-        if !unknown.isEmpty { facts.merge(try readFacts(batch(factsStatements(unknown))[0])) { old, _ in old } }
+        if !unknown.isEmpty {
+            let read = try readFacts(batch(factsStatements(unknown))[0])
+            facts.merge(read) { old, _ in old }
+        }
 
         // The top's cosines are the database's; the others' are computed here from the cached vectors.
         var cosines = Dictionary(uniqueKeysWithValues: similar.map { ($0.item.productID, Float($0.cosine ?? 0)) })

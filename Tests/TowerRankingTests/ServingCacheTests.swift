@@ -22,7 +22,9 @@ final class ServingCacheTests: XCTestCase {
         clock.advance(1)
         XCTAssertNil(cache.value(for: 0), "stored 60 s ago")
         XCTAssertEqual(cache.value(for: 1), "again", "stored 1 s ago")
-        XCTAssertNil(ExpiringCache<Int, String>(capacity: 10, ttl: 0, clock: clock.read).value(for: 0))
+        let never = ExpiringCache<Int, String>(capacity: 10, ttl: 0, clock: clock.read)
+        never.store("now", for: 0)
+        XCTAssertNil(never.value(for: 0), "TTL 0: nothing is served from the cache")
     }
 
     func testCapacityBoundsTheEntriesAndKeepsTheOnesInUse() {
