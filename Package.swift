@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.12.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
@@ -44,27 +46,42 @@ let package = Package(
         .target(name: "LibPQ", dependencies: ["CLibPQ"]),
         .target(name: "TowerStore", dependencies: ["LibPQ", "TowerConfig", "TowerJSON", "TowerMath", "TowerRerank", "CZlib"]),
         .target(name: "TowerQueue", dependencies: ["CCurlShim", "TowerConfig", "TowerJSON"]),
-        .target(name: "TowerWorker", dependencies: [
-            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON",
+        // The process runtime of towerd and tower serve: lifecycle, metrics registry and endpoint, JSON logs, sd_notify.
+        .target(name: "TowerRuntime", dependencies: [
+            "TowerConfig", "TowerJSON",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "TowerWorker", dependencies: [
+            "TowerQueue", "TowerStore", "TowerModel", "TowerConfig", "TowerJSON", "TowerRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
         .target(name: "TowerServe", dependencies: [
-            "TowerRanking", "TowerRerank", "TowerWorker", "TowerModel", "TowerConfig", "TowerJSON",
+            "TowerRanking", "TowerRerank", "TowerRuntime", "TowerModel", "TowerConfig", "TowerJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "towerd", dependencies: [
-            "TowerWorker", "TowerModel", "TowerConfig", "TowerMath",
+            "TowerWorker", "TowerRuntime", "TowerModel", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tower", dependencies: [
-            "TowerWorker", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerEvaluation",
+            "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe", "TowerStore", "TowerModel", "TowerEvaluation",
             "TowerTraining", "TowerTextEncoder", "TowerQueue", "TowerConfig", "TowerMath",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -84,10 +101,17 @@ let package = Package(
         .testTarget(name: "TowerTextEncoderTests", dependencies: ["TowerTextEncoder", "TowerModel", "TowerMath", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerStoreTests", dependencies: ["TowerStore", "TowerRerank", "TowerTestSupport"]),
         .testTarget(name: "TowerQueueTests", dependencies: ["TowerQueue", "TowerModel", "TowerTestSupport"]),
-        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerTestSupport"]),
+        .testTarget(name: "TowerWorkerTests", dependencies: ["TowerWorker", "TowerRuntime", "TowerTestSupport"]),
+        .testTarget(name: "TowerRuntimeTests", dependencies: [
+            "TowerRuntime", "TowerConfig", "TowerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
-            "TowerServe", "TowerRanking", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
+            "TowerServe", "TowerRanking", "TowerRuntime", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

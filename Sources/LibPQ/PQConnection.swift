@@ -3,9 +3,10 @@ import Foundation
 
 /// One libpq connection. Statements are parameterised (`$1`, `$2`, …) and results come back in binary.
 ///
-/// Not thread-safe: use a connection from one thread (or task) at a time; give each worker its own.
+/// Not `Sendable`: a connection belongs to the thread (or task) that opened it, or moves to another one
+/// `sending` (as pools hand them out), so the compiler sees that two threads never share one.
 /// After the server goes away, `withRetry` reconnects with backoff and re-runs the work.
-public final class PQConnection: @unchecked Sendable {
+public final class PQConnection {
     private let url: String
     private let timeouts: ConnectionTimeouts
     private var handle: OpaquePointer?

@@ -9,9 +9,8 @@ import TowerJSON
 /// Calls block the calling thread (a receive up to its wait time plus `requestTimeout`): run them on a
 /// dedicated thread, not on Swift concurrency's cooperative pool.
 ///
-/// Thread-safety: an instance is used by **one thread at a time** (one client per worker thread);
-/// it is `@unchecked Sendable` so it can be handed to that thread. The one exception is
-/// `interruptReceive()`, which any thread may call at any time.
+/// Not `Sendable`: a client belongs to the thread that uses it (one client per worker thread), or moves to it
+/// `sending`. Other threads cut its receives short through its `interrupter`, taken before it moves.
 ///
 /// Throttling, HTTP 5xx and network failures are retried per `SQSConfiguration.retry`
 /// (exponential backoff, full jitter); an expired-token answer makes the credential source refresh, then the
@@ -19,7 +18,7 @@ import TowerJSON
 /// that refresh fails).
 ///
 /// Each request signs with the credential source's current credentials, which its thread refreshes ahead of expiry.
-public final class SQSClient: @unchecked Sendable {
+public final class SQSClient {
     public let configuration: SQSConfiguration
     /// Called before each retry sleep (for logs and metrics). Set it before the client is used.
     public var retryObserver: (@Sendable (SQSRetry) -> Void)?
@@ -69,7 +68,7 @@ public final class SQSClient: @unchecked Sendable {
     /// `ApproximateReceiveCount` and all message attributes. Each message is read on its own: one whose Body
     /// or attributes cannot be read comes back with `SQSMessage.unreadable` set, beside its readable batch-mates.
     /// - Parameter visibilityTimeout: seconds the messages stay hidden; nil uses the queue's setting.
-    /// - Throws: `SQSError` (`.interrupted` after `interruptReceive()`).
+    /// - Throws: `SQSError` (`.interrupted` after `interrupter.interrupt()`).
     public func receiveMessages(queueURL: String, maxMessages: Int = SQSClient.maxBatchSize, waitTimeSeconds: Int = 20,
                                 visibilityTimeout: Int? = nil) throws -> [SQSMessage] {
         guard (1...Self.maxBatchSize).contains(maxMessages), (0...20).contains(waitTimeSeconds) else {
@@ -83,12 +82,8 @@ public final class SQSClient: @unchecked Sendable {
         return try SQSWire.Reader(action: "ReceiveMessage").messages(answer)
     }
 
-    /// Makes the receive in flight, or the next one, throw `SQSError.interrupted` within about a second
-    /// (also cutting short a retry backoff). Safe from any thread, e.g. a signal handler's thread.
-    /// Messages a cut-off receive had already taken reappear after their visibility timeout.
-    public func interruptReceive() {
-        interrupt.raise()
-    }
+    /// The handle other threads interrupt this client's receives with.
+    public var interrupter: SQSInterrupter { SQSInterrupter(flag: interrupt) }
 
     // MARK: Deleting and visibility
 

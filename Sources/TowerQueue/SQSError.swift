@@ -27,7 +27,7 @@ public enum SQSError: Error, CustomStringConvertible, Sendable, Equatable {
     case malformedResponse(action: String, detail: String)
     /// The caller passed something SQS would reject (batch size, empty id); a programming error.
     case invalidArgument(String)
-    /// `SQSClient.interruptReceive()` stopped a receive.
+    /// `SQSInterrupter.interrupt()` stopped a receive.
     case interrupted
 
     /// Error codes meaning the queue does not exist (JSON `__type` and query-protocol spellings).

@@ -147,7 +147,7 @@ public final class Ranker: Sendable {
     }
 
     /// Runs `body` in a read-only transaction on a pooled connection, retrying transient failures.
-    func read<T>(_ body: (ReadSession) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (ReadSession) throws -> T) throws -> T {
         var failures = 0
         while true {
             do {

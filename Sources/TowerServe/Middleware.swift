@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
-import TowerWorker
+import TowerRuntime
 
 /// Outermost middleware: turns every thrown error into its JSON answer, then writes one JSON access log line
 /// (or an error line for 5xx) and the request's metrics. Only the path is logged, never headers or the query.
@@ -23,9 +24,7 @@ struct ObserveMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = start.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let route = metrics.routeLabel(context.endpointPath)
-        let status = String(response.status.code)
-        metrics.requests.inc(labels: [route, request.method.rawValue, status])
-        metrics.latency.observe(seconds, labels: [route, status])
+        metrics.count(route: route, method: request.method.rawValue, status: String(response.status.code), duration: elapsed)
         var metadata: Logger.Metadata = ["method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "route": "\(route)",
                                          "status": .stringConvertible(response.status.code),
                                          "duration_ms": .stringConvertible((seconds * 1e5).rounded() / 100)]
@@ -143,22 +142,26 @@ final class RateLimiter: Sendable {
     }
 }
 
-/// The server's Prometheus metrics.
+/// The server's Prometheus metrics, through swift-metrics: `tower_api_requests_total{route,method,status}` (counter),
+/// `tower_api_request_duration_seconds{route,status}` (histogram) and `tower_api_queued_requests` (gauge).
 struct ServeMetrics: Sendable {
-    let registry = MetricsRegistry()
-    let requests: Counter
-    let latency: Histogram
+    let prometheus = PrometheusMetrics(timerBuckets: ["tower_api_request_duration_seconds": PrometheusMetrics.latencyBuckets])
+    /// Requests waiting for a database worker.
     let queued: Gauge
     /// The route labels that exist (anything else is counted as `unmatched`, so labels stay bounded).
     let routes: Set<String>
 
     init(routes: Set<String>) {
-        requests = registry.counter("tower_api_requests_total", help: "HTTP requests by route, method and status.",
-                                    labels: ["route", "method", "status"])
-        latency = registry.histogram("tower_api_request_duration_seconds", help: "HTTP request latency by route and status.",
-                                     buckets: Histogram.latencyBuckets, labels: ["route", "status"])
-        queued = registry.gauge("tower_api_queued_requests", help: "Requests waiting for a database worker.")
+        queued = Gauge(label: "tower_api_queued_requests", factory: prometheus.factory)
         self.routes = routes
+    }
+
+    /// Counts one answered request and its latency.
+    func count(route: String, method: String, status: String, duration: Duration) {
+        Counter(label: "tower_api_requests_total", dimensions: [("route", route), ("method", method), ("status", status)],
+                factory: prometheus.factory).increment()
+        Metrics.Timer(label: "tower_api_request_duration_seconds", dimensions: [("route", route), ("status", status)],
+                      factory: prometheus.factory).record(duration: duration)
     }
 
     func routeLabel(_ path: String?) -> String {

@@ -1,9 +1,10 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
 import TowerRanking
-import TowerWorker
+import TowerRuntime
 import UnixSignals
 
 /// `tower serve`: the HTTP API over `TowerRanking`. Build one with a configuration, then `run()` until SIGTERM.
@@ -58,9 +59,8 @@ public struct TowerServer: Sendable {
             }
         }
         router.get("/metrics") { _, _ -> Response in
-            metrics.queued.set(Double(pool.queued))
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.registry.render())))
+            metrics.queued.record(pool.queued)
+            return metrics.prometheus.response()
         }
         TowerAPI(ranker: ranker, pool: pool).register(on: router)
         AlgoliaAPI(ranker: ranker, pool: pool).register(on: router)
@@ -79,7 +79,7 @@ public struct TowerServer: Sendable {
                                   notifier.ready(status: "serving on \(host):\(port)")
                                   onReady()
                               }, logger: logger)
-        let stopping = StopNotice { [configuration] in
+        let stopping = ShutdownNotice { [configuration] in
             notifier.stopping()
             logger.info("draining", metadata: ["timeout_s": .stringConvertible(configuration.drainSeconds)])
         }
@@ -93,15 +93,5 @@ public struct TowerServer: Sendable {
         pool.shutdown()
         ranker.close()
         logger.info("stopped")
-    }
-}
-
-/// A service that runs `action` when graceful shutdown begins (SIGTERM), while the server drains.
-struct StopNotice: Service {
-    let action: @Sendable () -> Void
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        action()
     }
 }

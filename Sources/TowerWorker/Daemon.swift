@@ -1,21 +1,19 @@
 import Foundation
 import LibPQ
 import Logging
-import TowerConfig
+import ServiceLifecycle
 import TowerMath
-import TowerModel
 import TowerQueue
+import TowerRuntime
 import TowerStore
+import UnixSignals
 
 /// A reason the daemon cannot start, with what to do about it.
 public enum DaemonError: Error, CustomStringConvertible {
-    case system(String, Int32)
     case model(path: String, underlying: any Error)
 
     public var description: String {
         switch self {
-        case .system(let call, let code):
-            return "\(call) failed: \(String(cString: strerror(code)))"
         case .model(let path, let underlying):
             return "cannot load the user tower from \(path): \(underlying) — fix or remove the file (without it the untrained default runs)"
         }
@@ -23,24 +21,22 @@ public enum DaemonError: Error, CustomStringConvertible {
 }
 
 /// `towerd`: N worker threads (TOWER_WORKERS), each with its own queue client and PostgreSQL connection,
-/// plus a sweeper thread, a visibility keeper (`VisibilityKeeper`), a metrics and health endpoint and a main
-/// loop that handles signals, the systemd watchdog and status (`Watchdog`).
+/// plus a sweeper thread and a visibility keeper (`VisibilityKeeper`), run by a `ServiceGroup` beside the metrics and
+/// health endpoint (`MetricsServer`); `DaemonLoop` handles SIGHUP, the systemd watchdog and status (`Watchdog`).
 ///
 /// Signals: SIGTERM/SIGINT stop receiving (a long poll in flight is cut short), let each worker finish the
-/// batch in hand, and return 0; SIGHUP reloads the model file. Several daemons may share a queue and a
+/// batch in hand, and return; SIGHUP reloads the model file. Several daemons may share a queue and a
 /// database: per-customer locks serialise their batches.
-public final class Daemon {
+public struct Daemon: Sendable {
     /// How long shutdown waits for workers to finish their batches.
     public static let stopTimeoutSeconds = 25.0
 
     private let configuration: DaemonConfiguration
-    private let metricsAddress: String?
+    private let metricsAddress: ListenAddress?
     private let logger: Logger
     private let notifier: SystemdNotifier
-    private let metrics = DaemonMetrics()
-    private let stop = StopSignal()
 
-    public init(configuration: DaemonConfiguration, metricsAddress: String?, logger: Logger,
+    public init(configuration: DaemonConfiguration, metricsAddress: ListenAddress?, logger: Logger,
                 notifier: SystemdNotifier = SystemdNotifier()) {
         self.configuration = configuration
         self.metricsAddress = metricsAddress
@@ -48,14 +44,28 @@ public final class Daemon {
         self.notifier = notifier
     }
 
-    /// Runs until SIGTERM/SIGINT; returns the exit status. Throws when the daemon cannot start
-    /// (model file unreadable, database schema not current, queue or metrics port unusable).
-    public func run() throws -> Int32 {
+    /// Runs until SIGTERM/SIGINT. Throws when the daemon cannot start (model file unreadable, database schema not
+    /// current, queue or metrics port unusable).
+    public func run() async throws {
         BLAS.setThreads(1)
-        let signals = try SignalPipe(signals: [SIGTERM, SIGINT, SIGHUP])
+        signal(SIGPIPE, SIG_IGN)
+        let metrics = DaemonMetrics()
+        let loop = try await onNewThread("towerd-start") { [self] in try prepare(metrics: metrics) }
+        let server = metricsAddress.map {
+            MetricsServer(address: $0, metrics: metrics.prometheus, health: { loop.watchdog.report }, logger: logger)
+        }
+        // Shutdown runs in reverse order: the loop drains the workers first, the endpoint stays up meanwhile.
+        let services: [any Service] = (server.map { [$0] } ?? []) + [loop.listening(on: server)]
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Startup checks and the workers (blocking: database and queue connections).
+    private func prepare(metrics: DaemonMetrics) throws -> DaemonLoop {
         let preflight = Preflight(configuration: configuration)
         let model = try preflight.model()
-        logModel(model, event: "model loaded", previous: nil)
+        DaemonLoop.logModel(model, event: "model loaded", previous: nil, metrics: metrics, logger: logger)
         let database = try preflight.database(retry: LibPQ.RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 5))
         logger.info("\(database)")
         configuration.sqs.credentials.observer = { [logger] event in
@@ -73,97 +83,18 @@ public final class Daemon {
         let queues = try preflight.queues()
         for line in queues.lines { queues.rejectedMessagesHandled ? logger.info("\(line)") : logger.warning("\(line)") }
 
+        let stop = StopSignal()
         let heartbeats = Heartbeats(workers: configuration.workers)
         let health = DatabaseHealth(metrics: metrics, logger: logger, reportInterval: configuration.databaseDownLogIntervalSeconds)
         let keeper = try VisibilityKeeper(configuration: configuration, metrics: metrics, stop: stop, logger: logger)
-        let watchdog = Watchdog(configuration: configuration, heartbeats: heartbeats, health: health, keeper: keeper, logger: logger)
-        var server: MetricsHTTPServer?
-        if let metricsAddress {
-            let s = try MetricsHTTPServer(registry: metrics.registry, address: metricsAddress, health: { watchdog.report })
-            try s.start()
-            server = s
-        }
         let workers = try (0..<configuration.workers).map {
             try Worker(index: $0, configuration: configuration, model: model, metrics: metrics, stop: stop,
                        heartbeats: heartbeats, health: health, keeper: keeper, logger: logger)
         }
-        let running = DispatchGroup()
-        for worker in workers { spawn("towerd-worker-\(worker.index)", in: running) { worker.run() } }
-        spawn("towerd-visibility", in: running) { keeper.run() }
-        let sweeper = Sweeper(configuration: configuration, stop: stop, logger: logger)
-        spawn("towerd-sweeper", in: running) { sweeper.run() }
-
-        logger.info("started", metadata: [
-            "workers": .stringConvertible(configuration.workers), "queue": "\(configuration.queueURL)",
-            "aws_provider": "\(preflight.credentials())",
-            "dead_letter_queue": "\(configuration.deadLetterQueueURL ?? "none")",
-            "metrics": "\(server.map { "http://\($0.host):\($0.port)/metrics" } ?? "off")",
-            "window_s": .stringConvertible(Int(configuration.settings.windowSeconds)),
-            "event_types": "\(configuration.settings.eventTypes.names.joined(separator: ","))",
-        ])
-        var status = watchdog.check().status
-        notifier.ready(status: status)
-
-        // Main loop: signals; the watchdog keep-alive and the status line as `Watchdog` decides.
-        let tick = min(1, notifier.watchdogInterval ?? 1)
-        while !stop.isStopping {
-            switch signals.next(timeout: tick) {
-            case SIGTERM, SIGINT:
-                logger.info("stopping: finishing the batches in hand")
-                notifier.stopping()
-                stop.requestStop()
-                for worker in workers { worker.receiver.interrupt() }
-            case SIGHUP:
-                reload(model)
-            default:
-                health.tick()
-                let condition = watchdog.check()
-                if condition.pinging { notifier.watchdog() }
-                if condition.status != status {
-                    status = condition.status
-                    notifier.status(status)
-                }
-            }
-        }
-        if running.wait(timeout: .now() + Self.stopTimeoutSeconds) == .timedOut {
-            logger.error("workers did not finish within \(Int(Self.stopTimeoutSeconds)) s; exiting anyway (their batches are redelivered)")
-        }
-        server?.stop()
-        let totals = metrics.totals
-        logger.info("stopped", metadata: [
-            "applied": .stringConvertible(totals.applied), "duplicates": .stringConvertible(totals.duplicates),
-            "rejected": .stringConvertible(totals.rejected),
-        ])
-        return 0
-    }
-
-    private func spawn(_ name: String, in group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
-        group.enter()
-        let thread = Thread {
-            body()
-            group.leave()
-        }
-        thread.name = name
-        thread.start()
-    }
-
-    private func reload(_ model: ModelHolder) {
-        notifier.reloading()
-        let previous = model.current.version
-        do {
-            try model.reload()
-            logModel(model, event: "model reloaded", previous: previous)
-        } catch {
-            logger.error("model reload failed; the previous model keeps running", metadata: [
-                "path": "\(model.path)", "error": "\(error)", "version": "\(previous)",
-            ])
-        }
-        notifier.ready()
-    }
-
-    private func logModel(_ model: ModelHolder, event: String, previous: String?) {
-        let version = model.current.version
-        metrics.modelLoaded(version: version, previous: previous)
-        logger.info("\(event)", metadata: ["version": "\(version)", "source": "\(model.currentOrigin)"])
+        return DaemonLoop(
+            configuration: configuration, model: model, metrics: metrics, stop: stop, health: health, keeper: keeper, workers: workers,
+            sweeper: Sweeper(configuration: configuration, stop: stop, logger: logger),
+            watchdog: Watchdog(configuration: configuration, heartbeats: heartbeats, health: health, keeper: keeper, logger: logger),
+            credentials: preflight.credentials(), notifier: notifier, logger: logger)
     }
 }

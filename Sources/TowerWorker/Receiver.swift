@@ -11,6 +11,7 @@ import TowerQueue
 final class Receiver: @unchecked Sendable {
     /// The receiver's queue client.
     let queue: SQSClient
+    private let interrupter: SQSInterrupter
     private let configuration: DaemonConfiguration
     private let metrics: DaemonMetrics
     private let stop: StopSignal
@@ -36,6 +37,7 @@ final class Receiver: @unchecked Sendable {
         self.logger = logger
         self.alive = alive
         queue = try SQSClient.observed(configuration, metrics: metrics, logger: logger)
+        interrupter = queue.interrupter
     }
 
     /// The receive loop, until the daemon stops; then closes the hand-off.
@@ -73,7 +75,7 @@ final class Receiver: @unchecked Sendable {
 
     /// At shutdown (after `StopSignal.requestStop()`): cuts a long poll short and wakes the receive loop.
     func interrupt() {
-        queue.interruptReceive()
+        interrupter.interrupt()
         condition.withLock { condition.broadcast() }
     }
 

@@ -33,7 +33,8 @@ public final class HeldBatch: Sendable {
 /// thread and queue client; a crashed daemon stops extending, and its batches reappear within one timeout.
 final class VisibilityKeeper: Sendable {
     private let configuration: DaemonConfiguration
-    private let queue: SQSClient
+    /// The keeper's queue client until `run` takes it to the keeper's thread.
+    private let client: Mutex<SQSClient?>
     private let metrics: DaemonMetrics
     private let stop: StopSignal
     private let logger: Logger
@@ -44,7 +45,7 @@ final class VisibilityKeeper: Sendable {
         self.metrics = metrics
         self.stop = stop
         self.logger = logger
-        queue = try SQSClient.observed(configuration, metrics: metrics, logger: logger)
+        client = Mutex(try SQSClient.observed(configuration, metrics: metrics, logger: logger))
     }
 
     /// Starts holding a just-received batch.
@@ -67,14 +68,15 @@ final class VisibilityKeeper: Sendable {
 
     /// Extends the batches that need it, about once a second, until the daemon stops.
     func run() {
+        guard let queue = client.withLock({ $0.take() }) else { preconditionFailure("VisibilityKeeper.run() runs once") }
         let visibility = configuration.visibilityTimeoutSeconds
         repeat {
             let due = held.withLock { $0.values.filter { $0.secondsHidden <= Double(visibility) / 2 } }
-            for batch in due { extend(batch, by: visibility) }
+            for batch in due { extend(batch, by: visibility, on: queue) }
         } while !stop.wait(seconds: 1)
     }
 
-    private func extend(_ batch: HeldBatch, by visibility: Int) {
+    private func extend(_ batch: HeldBatch, by visibility: Int, on queue: SQSClient) {
         let entries = batch.messages.enumerated().map {
             SQSVisibilityEntry(id: "m\($0.offset)", receiptHandle: $0.element.receiptHandle, visibilityTimeout: visibility)
         }

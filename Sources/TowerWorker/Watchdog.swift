@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TowerRuntime
 import TowerQueue
 
 /// The daemon's condition as systemd (`WATCHDOG=1`, `STATUS=`) and `GET /health` see it.
@@ -60,9 +61,9 @@ final class Watchdog: Sendable {
     }
 
     /// What `GET /health` answers: the condition now, with the ages.
-    var report: (healthy: Bool, text: String) {
+    var report: HealthReport {
         let condition = evaluate().condition
-        return (condition.healthy, "\(condition.healthy ? "ok" : "unhealthy"): \(condition.status); last commit "
+        return HealthReport(healthy: condition.healthy, text: "\(condition.healthy ? "ok" : "unhealthy"): \(condition.status); last commit "
             + "\(Int(health.secondsSinceLastCommit)) s ago; \(keeper.messagesHeld) messages in hand\n")
     }
 

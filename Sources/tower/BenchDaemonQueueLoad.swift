@@ -159,11 +159,11 @@ final class BenchCeiling: @unchecked Sendable {
     func run(configuration: SQSConfiguration, queueURL: String, receivers: Int, total: Int) throws -> (seconds: Double, count: Int) {
         let group = DispatchGroup()
         for i in 0..<receivers {
-            let client = try SQSClient(configuration: configuration)
             group.enter()
             let thread = Thread { [self] in
                 defer { group.leave() }
                 do {
+                    let client = try SQSClient(configuration: configuration)  // the thread's own
                     while lock.withLock({ failure == nil && count < total }) {
                         let messages = try client.receiveMessages(queueURL: queueURL, waitTimeSeconds: 1)
                         guard !messages.isEmpty else { continue }

@@ -6,6 +6,7 @@ import TowerConfig
 import TowerMath
 import TowerRanking
 import TowerRerank
+import TowerRuntime
 import TowerServe
 import TowerStore
 import TowerWorker

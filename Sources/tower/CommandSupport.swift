@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerRuntime
 import TowerWorker
 
 /// Runs a command's body. A thrown error is printed as `tower: <description>` (secrets masked) on stderr and the process

@@ -57,7 +57,7 @@ struct IndexCommand: AsyncParsableCommand {
                 options.maintenanceWorkMem = maintenanceWorkMem
                 options.parallelWorkers = parallelWorkers
                 options.concurrently = concurrently
-                let watcher = try ProgressWatcher(url: try global.settings().requireDatabaseURL())
+                let watcher = ProgressWatcher(url: try global.settings().requireDatabaseURL())
                 let start = Date()
                 let created = try VectorIndex(connection).create(options)
                 watcher.stop()
@@ -137,9 +137,10 @@ final class ProgressWatcher: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(url: String) throws {
-        let connection = try PQConnection(url: url)
-        Thread.detachNewThread { [self] in watch(connection) }
+    /// Starts watching on a thread of its own, which opens its connection (best effort, like the progress reads:
+    /// without a connection no progress is printed).
+    init(url: String) {
+        Thread.detachNewThread { [self] in watch(try? PQConnection(url: url)) }
     }
 
     /// Stops watching and waits for the final line.
@@ -151,10 +152,10 @@ final class ProgressWatcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func watch(_ connection: PQConnection) {
+    private func watch(_ connection: PQConnection?) {
         var progress: Progress?
         while !waitForStop(seconds: 2) {
-            guard let p = try? VectorIndex.buildProgress(connection), p.tuplesTotal > 0 else { continue }
+            guard let connection, let p = try? VectorIndex.buildProgress(connection), p.tuplesTotal > 0 else { continue }
             let bar = progress ?? Progress("building index", total: p.tuplesTotal, unit: "products")
             bar.advance(by: max(0, p.tuplesDone - bar.done))
             progress = bar

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Logging
 import TowerConfig
+import TowerRuntime
 import TowerServe
-import TowerWorker
 
 /// `tower serve`: the HTTP API (TowerServe).
 struct ServeCommand: AsyncParsableCommand {

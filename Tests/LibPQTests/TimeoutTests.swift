@@ -35,12 +35,19 @@ final class TimeoutTests: XCTestCase {
     func testStatementTimeoutCancelsALongStatementAndSurvivesAReconnect() throws {
         let db = try ScratchDatabase("stmttimeout")
         defer { db.drop() }
-        let c = try PQConnection(url: db.url, timeouts: ConnectionTimeouts(connect: 5, statement: 0.5))
-        let outcome = try XCTUnwrap(within(10) { try c.query("SELECT pg_sleep(5)") }, "the statement ran past its timeout")
-        XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PQError)?.sqlState, .queryCanceled, "\($0)") }
-        try c.reconnect()
-        XCTAssertEqual(try c.query("SHOW statement_timeout")[0].decode(0, as: String.self), "500ms")
-        XCTAssertEqual(try c.query("SHOW lock_timeout")[0].decode(0, as: String.self), "0", "an unset limit stays the server's")
+        let url = db.url
+        // The connection lives on the timed thread (it is not Sendable): the statement, the reconnect, the checks.
+        let outcome = try XCTUnwrap(within(10) {
+            let c = try PQConnection(url: url, timeouts: ConnectionTimeouts(connect: 5, statement: 0.5))
+            let slow = Result { try c.query("SELECT pg_sleep(5)") }
+            try c.reconnect()
+            return (slow, try c.query("SHOW statement_timeout")[0].decode(0, as: String.self),
+                    try c.query("SHOW lock_timeout")[0].decode(0, as: String.self))
+        }, "the statement ran past its timeout")
+        let (slow, statementTimeout, lockTimeout) = try outcome.get()
+        XCTAssertThrowsError(try slow.get()) { XCTAssertEqual(($0 as? PQError)?.sqlState, .queryCanceled, "\($0)") }
+        XCTAssertEqual(statementTimeout, "500ms")
+        XCTAssertEqual(lockTimeout, "0", "an unset limit stays the server's")
     }
 
     func testLockTimeoutGivesUpOnALockAnotherSessionHolds() throws {
@@ -48,10 +55,12 @@ final class TimeoutTests: XCTestCase {
         defer { db.drop() }
         let holder = try db.connect()
         try holder.query("SELECT pg_advisory_lock(42)")
-        let c = try PQConnection(url: db.url, timeouts: ConnectionTimeouts(lock: 0.5))
-        let outcome = try XCTUnwrap(within(10) { try c.query("SELECT pg_advisory_xact_lock(42)") }, "the lock wait ran past its timeout")
+        let url = db.url
+        let outcome = try XCTUnwrap(within(10) {
+            try PQConnection(url: url, timeouts: ConnectionTimeouts(lock: 0.5)).query("SELECT pg_advisory_xact_lock(42)")
+        }, "the lock wait ran past its timeout")
         XCTAssertThrowsError(try outcome.get()) { XCTAssertEqual(($0 as? PQError)?.sqlState, .lockNotAvailable, "\($0)") }
         try holder.query("SELECT pg_advisory_unlock(42)")
-        try c.query("SELECT pg_advisory_xact_lock(42)")
+        try PQConnection(url: db.url, timeouts: ConnectionTimeouts(lock: 0.5)).query("SELECT pg_advisory_xact_lock(42)")
     }
 }

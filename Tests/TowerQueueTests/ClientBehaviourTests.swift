@@ -191,7 +191,8 @@ final class ClientBehaviourTests: XCTestCase {
         let client = try client()
         server.enqueue(.delayed(seconds: 20, status: 200, body: "{}"))
         let started = Date()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { client.interruptReceive() }
+        let interrupter = client.interrupter
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { interrupter.interrupt() }
         XCTAssertEqual(thrown { _ = try client.receiveMessages(queueURL: queue, waitTimeSeconds: 20) }, .interrupted)
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "an interrupted receive must not wait for the long poll")
         // Deletes are never interrupted, and the flag was consumed by the receive.
@@ -199,7 +200,7 @@ final class ClientBehaviourTests: XCTestCase {
         XCTAssertEqual(try client.receiveMessages(queueURL: queue, waitTimeSeconds: 0), [])
         // Raised while idle: the next receive returns at once without a request.
         let before = server.requests.count
-        client.interruptReceive()
+        interrupter.interrupt()
         XCTAssertEqual(thrown { _ = try client.receiveMessages(queueURL: queue) }, .interrupted)
         XCTAssertEqual(server.requests.count, before)
     }

@@ -5,6 +5,7 @@ import FoundationNetworking
 import Logging
 import LibPQ
 import TowerMath
+import TowerRuntime
 import TowerStore
 import TowerTestSupport
 import TowerWorker

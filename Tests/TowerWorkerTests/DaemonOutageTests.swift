@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import TowerRuntime
 import TowerQueue
 import TowerTestSupport
 import XCTest
@@ -16,14 +17,28 @@ extension DaemonTests {
         return String(url.dropFirst("http://".count).dropLast("/metrics".count))
     }
 
+    /// What the daemon at `address` answers at `/health`.
+    private func health(at address: String) throws -> HealthReport? {
+        let listen = try ListenAddress(address, key: "TOWER_METRICS_ADDR")
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var report: HealthReport?
+        Task {
+            report = await HealthReport.query(listen)
+            done.signal()
+        }
+        done.wait()
+        return report
+    }
+
     private func lines(_ d: DaemonProcess, _ message: String) -> [[String: Any]] { d.log.filter { $0["msg"] as? String == message } }
 
     /// Waits for the one `database down` line and checks that it, `/metrics` and `/health` name `reason`.
     private func assertDown(_ d: DaemonProcess, reason: String, metrics address: String, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertTrue(d.waitForLog("database down", timeout: 30), d.transcript, file: file, line: line)
         XCTAssertEqual(lines(d, "database down").first?["reason"] as? String, reason, d.transcript, file: file, line: line)
-        XCTAssertTrue(try Self.get("http://\(address)/metrics").contains("tower_database_problem{reason=\"\(reason)\"} 1\n"), file: file, line: line)
-        let health = MetricsHTTPServer.health(at: address)
+        let metrics = PrometheusText(try Self.get("http://\(address)/metrics"))
+        XCTAssertEqual(metrics.value("tower_database_problem", ["reason": reason]), 1, file: file, line: line)
+        let health = try self.health(at: address)
         XCTAssertTrue(health?.healthy == false && health?.text.contains("(\(reason))") == true, "\(String(describing: health))", file: file, line: line)
     }
 
@@ -64,14 +79,15 @@ extension DaemonTests {
         Thread.sleep(forTimeInterval: 15) // past the batches' 10 s visibility timeout and several report intervals
 
         let metrics = try Self.get("http://\(address)/metrics")
-        for line in ["tower_database_up 0\n", "tower_database_problem{reason=\"unreachable\"} 1\n", "tower_database_problem{reason=\"read_only\"} 0\n"] {
-            XCTAssertTrue(metrics.contains(line), "\(line) missing:\n\(metrics)")
-        }
+        let samples = PrometheusText(metrics)
+        XCTAssertEqual(samples.value("tower_database_up"), 0, metrics)
+        XCTAssertEqual(samples.value("tower_database_problem", ["reason": "unreachable"]), 1, metrics)
+        XCTAssertEqual(samples.value("tower_database_problem", ["reason": "read_only"]), 0, metrics)
         let age = metrics.split(separator: "\n").first { $0.hasPrefix("tower_seconds_since_last_commit ") }
         // Set once a second by the main loop: up to a second behind.
         XCTAssertGreaterThanOrEqual(Double(age?.split(separator: " ").last ?? "") ?? 0, 13, "\(age ?? "no commit age")")
-        XCTAssertFalse(metrics.contains("tower_messages_in_hand 0\n"), "the held batches are in hand:\n\(metrics)")
-        let health = try XCTUnwrap(MetricsHTTPServer.health(at: address))
+        XCTAssertGreaterThan(samples.value("tower_messages_in_hand") ?? 0, 0, "the held batches are in hand:\n\(metrics)")
+        let health = try XCTUnwrap(try self.health(at: address))
         XCTAssertFalse(health.healthy)
         XCTAssertTrue(health.text.contains("database down since") && health.text.contains("(unreachable)"), health.text)
         let (status, output) = try check(asking: address)
@@ -91,9 +107,11 @@ extension DaemonTests {
         let problems = d.log.filter { ["warning", "error", "critical"].contains($0["level"] as? String ?? "") }
         XCTAssertLessThanOrEqual(problems.count, 12, "state changes, not one line per retry:\n\(d.transcript)")
         let after = try Self.get("http://\(address)/metrics")
-        XCTAssertTrue(after.contains("tower_database_up 1\n") && after.contains("tower_messages_in_hand 0\n"), after)
-        XCTAssertFalse(after.contains("tower_visibility_extensions_total 0\n"), "held batches were kept hidden:\n\(after)")
-        XCTAssertEqual(MetricsHTTPServer.health(at: address)?.healthy, true)
+        let recovered = PrometheusText(after)
+        XCTAssertEqual(recovered.value("tower_database_up"), 1, after)
+        XCTAssertEqual(recovered.value("tower_messages_in_hand"), 0, after)
+        XCTAssertGreaterThan(recovered.value("tower_visibility_extensions_total") ?? 0, 0, "held batches were kept hidden:\n\(after)")
+        XCTAssertEqual(try self.health(at: address)?.healthy, true)
         Thread.sleep(forTimeInterval: 1.5)
         XCTAssertEqual(systemd.messages().last { $0.hasPrefix("STATUS=") }, "STATUS=consuming \(fixture.queueURL) with 2 workers")
         stop(d)
@@ -199,7 +217,7 @@ extension DaemonTests {
         try holder.query("SELECT pg_advisory_lock(7)")
         let ids = try fixture.send([WorkerFixture.body(customer: 7, product: 1)])
         let deadline = Date().addingTimeInterval(20)
-        while try !Self.get("http://\(address)/metrics").contains("tower_messages_in_hand 1\n"), Date() < deadline {
+        while try PrometheusText(Self.get("http://\(address)/metrics")).value("tower_messages_in_hand") != 1, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.1)
         }
         let held = Date()
@@ -209,11 +227,11 @@ extension DaemonTests {
             seen += try fixture.client.receiveMessages(queueURL: fixture.queueURL, waitTimeSeconds: 1, visibilityTimeout: 1).count
         }
         XCTAssertEqual(seen, 0, "the held batch was received by another consumer:\n\(d.transcript)")
-        XCTAssertFalse(try Self.get("http://\(address)/metrics").contains("tower_visibility_extensions_total 0\n"))
+        XCTAssertGreaterThan(PrometheusText(try Self.get("http://\(address)/metrics")).value("tower_visibility_extensions_total") ?? 0, 0)
         XCTAssertEqual(pings(since: held.addingTimeInterval(7)), 0, "no pings while the batch hangs:\n\(systemd.messages())")
         XCTAssertTrue(systemd.messages().contains { $0.hasPrefix("STATUS=stalled") }, "\(systemd.messages())")
         XCTAssertTrue(d.log.contains { ($0["msg"] as? String)?.hasPrefix("no progress") == true }, d.transcript)
-        XCTAssertEqual(MetricsHTTPServer.health(at: address)?.healthy, false)
+        XCTAssertEqual(try self.health(at: address)?.healthy, false)
 
         try holder.query("SELECT pg_advisory_unlock(7)")
         try fixture.waitForCount("SELECT count(*) FROM events", atLeast: 1, timeout: 30)

@@ -1,7 +1,9 @@
 import Foundation
 import TowerConfig
 import TowerModel
+import TowerRuntime
 import TowerStore
+import TowerTestSupport
 import XCTest
 @testable import TowerWorker
 
@@ -41,7 +43,7 @@ final class ModelFaultTests: XCTestCase {
         XCTAssertThrowsError(try pipeline.process(batch)) { error in
             guard case PipelineError.internal(.nonFinite) = error else { return XCTFail("expected an internal error, got \(error)") }
         }
-        XCTAssertTrue(metrics.registry.render().contains("tower_internal_errors_total 1"), metrics.registry.render())
+        XCTAssertEqual(PrometheusText(metrics.prometheus.exposition()).value("tower_internal_errors_total"), 1, metrics.prometheus.exposition())
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM events"), 0, "the transaction is rolled back")
         XCTAssertEqual(try fixture.queueDepth(fixture.dlqURL), 0, "healthy events are never dead-lettered for the model's fault")
         XCTAssertEqual(try fixture.queueDepth(), 3, "the batch stays on the queue")

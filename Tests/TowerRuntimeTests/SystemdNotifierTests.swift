@@ -1,6 +1,7 @@
 import Foundation
+import TowerTestSupport
 import XCTest
-@testable import TowerWorker
+@testable import TowerRuntime
 
 final class SystemdNotifierTests: XCTestCase {
     func testNotificationsReachThePathSocket() throws {

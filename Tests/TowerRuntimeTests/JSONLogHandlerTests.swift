@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import XCTest
-@testable import TowerWorker
+@testable import TowerRuntime
 
 final class JSONLogHandlerTests: XCTestCase {
     /// Captures lines written by the handler.

@@ -1,8 +1,9 @@
+import CDispatch
 import Foundation
 import Logging
+import Synchronization
 import TowerConfig
 import TowerJSON
-import TowerQueue
 
 /// A swift-log handler writing one JSON object per line:
 /// `{"ts":"2026-01-02T03:04:05.678Z","level":"info","label":"towerd","msg":"…",<metadata>}`.
@@ -137,11 +138,11 @@ public struct JSONLogHandler: LogHandler {
 }
 
 /// Where log lines go: one `write` per line under a lock, so lines from several threads never interleave.
-public final class LogOutput: @unchecked Sendable {
+public final class LogOutput: Sendable {
     /// True when lines get the `<N>` syslog-priority prefix.
     public let journal: Bool
     private let sink: @Sendable ([UInt8]) -> Void
-    private let lock = NSLock()
+    private let lock = Mutex(())
 
     /// A custom destination (tests, files); `sink` gets one complete line (newline included) per call.
     public init(journal: Bool, sink: @escaping @Sendable ([UInt8]) -> Void) {
@@ -161,9 +162,7 @@ public final class LogOutput: @unchecked Sendable {
     }
 
     func write(_ line: [UInt8]) {
-        lock.lock()
-        defer { lock.unlock() }
-        sink(line)
+        lock.withLock { _ in sink(line) }
     }
 
     /// True when `JOURNAL_STREAM` (`DEVICE:INODE`, set by systemd) names the file stdout is open on.

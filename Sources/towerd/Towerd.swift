@@ -4,10 +4,12 @@ import Logging
 import TowerConfig
 import TowerMath
 import TowerModel
+import TowerRuntime
 import TowerWorker
 
 /// `towerd`: consumes interaction events from the queue and keeps user vectors current.
-struct Towerd: ParsableCommand {
+@main
+struct Towerd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "towerd",
         abstract: "Tower's event daemon: queue → user tower → PostgreSQL, exactly once per event.",
@@ -23,17 +25,16 @@ struct Towerd: ParsableCommand {
     @Flag(name: .long, help: "Check the configuration, database, queues and model, print the results, and exit (0 when all pass).")
     var check = false
 
-    func run() throws {
+    func run() async throws {
         let source: ConfigSource
         let daemonConfiguration: DaemonConfiguration
         let level: Logger.Level
-        let metricsAddress: String?
+        let metricsAddress: ListenAddress?
         do {
             source = try ConfigSource.load(envFile: envFile)
             daemonConfiguration = try DaemonConfiguration(source)
             level = try JSONLogHandler.level(daemonConfiguration.settings.logLevel)
-            metricsAddress = MetricsHTTPServer.configuredAddress(source)
-            if let metricsAddress { _ = try MetricsHTTPServer(registry: MetricsRegistry(), address: metricsAddress) }
+            metricsAddress = try ListenAddress.configured(source, key: "TOWER_METRICS_ADDR", fallback: MetricsServer.defaultAddress)
         } catch {
             Self.report(.failure, "configuration", "\(error)")
             throw ExitCode.failure
@@ -42,17 +43,14 @@ struct Towerd: ParsableCommand {
             let kernel = BLASKernel.current
             Self.report(kernel.faster == nil ? .ok : .warning, "blas", kernel.description)
             Self.report(.ok, "configuration", "read from \(source.envFile.map { "the environment and \($0)" } ?? "the environment")")
-            throw Self.runChecks(Preflight(configuration: daemonConfiguration), metricsAddress: metricsAddress) ? ExitCode.success : ExitCode.failure
+            throw await Self.runChecks(Preflight(configuration: daemonConfiguration), metricsAddress: metricsAddress) ? ExitCode.success : ExitCode.failure
         }
 
         JSONLogHandler.bootstrap(level: level)
         let logger = Logger(label: "towerd")
         logger.info("\(BLASKernel.current)")
         do {
-            let status = try Daemon(configuration: daemonConfiguration, metricsAddress: metricsAddress, logger: logger).run()
-            throw ExitCode(status)
-        } catch let exit as ExitCode {
-            throw exit
+            try await Daemon(configuration: daemonConfiguration, metricsAddress: metricsAddress, logger: logger).run()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
@@ -61,7 +59,7 @@ struct Towerd: ParsableCommand {
 
     /// Runs every check, printing one line each; true when all passed. Last, a towerd running at `metricsAddress`
     /// is asked for its `/health` (why nothing moves, when it does not); none answering is not a failure.
-    private static func runChecks(_ preflight: Preflight, metricsAddress: String?) -> Bool {
+    private static func runChecks(_ preflight: Preflight, metricsAddress: ListenAddress?) async -> Bool {
         var ok = true
         func step(_ name: String, _ body: () throws -> any Sequence<String>) {
             do {
@@ -86,11 +84,11 @@ struct Towerd: ParsableCommand {
             return ["version \(model.current.version) from \(model.currentOrigin)"]
         }
         if let metricsAddress {
-            switch MetricsHTTPServer.health(at: metricsAddress) {
+            switch await HealthReport.query(metricsAddress) {
             case nil: report(.ok, "daemon", "no towerd answers at http://\(metricsAddress)/health (none running there)")
-            case let (healthy, text)?:
-                report(healthy ? .ok : .failure, "daemon", text)
-                ok = ok && healthy
+            case let health?:
+                report(health.healthy ? .ok : .failure, "daemon", health.text)
+                ok = ok && health.healthy
             }
         }
         return ok
@@ -104,5 +102,3 @@ struct Towerd: ParsableCommand {
         FileHandle(fileDescriptor: outcome == .failure ? STDERR_FILENO : STDOUT_FILENO).write(Data(line.utf8))
     }
 }
-
-Towerd.main()

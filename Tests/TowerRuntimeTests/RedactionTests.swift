@@ -1,5 +1,5 @@
 import XCTest
-@testable import TowerWorker
+@testable import TowerRuntime
 
 final class RedactionTests: XCTestCase {
     func testURLPasswordsAreMasked() {

@@ -1,11 +1,11 @@
 import Foundation
 
 /// A datagram socket standing in for systemd's notification socket.
-final class FakeSystemd: @unchecked Sendable {
+public final class FakeSystemd: @unchecked Sendable {
     let fd: Int32
-    let name: String
+    public let name: String
 
-    init(abstract: Bool) throws {
+    public init(abstract: Bool) throws {
         let id = "tower-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         name = abstract ? "@" + id : FileManager.default.temporaryDirectory.appendingPathComponent(id).path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
@@ -21,7 +21,7 @@ final class FakeSystemd: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    func receive() -> String? {
+    public func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         return n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : nil
@@ -36,7 +36,7 @@ final class FakeSystemd: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [(Date, String)] = []
 
-    func startCollecting() {
+    public func startCollecting() {
         Thread.detachNewThread { [weak self] in
             while let self, self.isOpen {
                 if let message = self.receive() { self.lock.withLock { self.collected.append((Date(), message)) } }
@@ -46,8 +46,8 @@ final class FakeSystemd: @unchecked Sendable {
 
     private var open = true
     private var isOpen: Bool { lock.withLock { open } }
-    func stopCollecting() { lock.withLock { open = false } }
+    public func stopCollecting() { lock.withLock { open = false } }
 
     /// Datagrams received since `date`.
-    func messages(since date: Date = .distantPast) -> [String] { lock.withLock { collected.filter { $0.0 >= date }.map(\.1) } }
+    public func messages(since date: Date = .distantPast) -> [String] { lock.withLock { collected.filter { $0.0 >= date }.map(\.1) } }
 }
