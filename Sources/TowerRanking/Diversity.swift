@@ -1,4 +1,3 @@
-import TowerRerank
 
 /// Optional reordering of a relevance-ordered feed so one page is not all alike.
 ///
@@ -79,35 +78,15 @@ public enum Diversity: Sendable, Equatable {
             out.append(window[best])
             guard let picked = unit[best] else { continue }
             for i in window.indices where !taken[i] {
-                if let v = unit[i] { closest[i] = max(closest[i], Double(dot(picked, v))) }
+                if let v = unit[i] { closest[i] = max(closest[i], Double(VectorMath.dot(picked, v))) }
             }
         }
         return out
     }
 
     private static func normalized(_ v: [Float]) -> [Float] {
-        let norm = dot(v, v).squareRoot()
+        let norm = VectorMath.dot(v, v).squareRoot()
         return norm > 0 ? v.map { $0 / norm } : v
-    }
-
-    /// Dot product in 8-wide SIMD lanes (the ranking library links no BLAS).
-    static func dot(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count, "vectors of different dimensions")
-        return a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                guard let baseA = pa.baseAddress, let baseB = pb.baseAddress else { return 0 }
-                var acc = SIMD8<Float>()
-                var i = 0
-                while i + 8 <= pa.count {
-                    acc += UnsafeRawPointer(baseA + i).loadUnaligned(as: SIMD8<Float>.self)
-                        * UnsafeRawPointer(baseB + i).loadUnaligned(as: SIMD8<Float>.self)
-                    i += 8
-                }
-                var sum = acc.sum()
-                while i < pa.count { sum += pa[i] * pb[i]; i += 1 }
-                return sum
-            }
-        }
     }
 }
 
@@ -118,8 +97,6 @@ struct Candidate {
     let vector: [Float]?
     /// Cosine to the query vector, for vector orderings.
     let cosine: Double?
-    /// The re-ranker's product features (`CandidateColumns.signals`).
-    var signals: ProductSignals? = nil
 }
 
 /// The optional columns a candidate query reads.
@@ -127,6 +104,4 @@ struct CandidateColumns: OptionSet {
     let rawValue: Int
     static let categories = CandidateColumns(rawValue: 1)
     static let vectors = CandidateColumns(rawValue: 2)
-    /// The product side of the re-ranker's features (`SignalColumns`).
-    static let signals = CandidateColumns(rawValue: 4)
 }

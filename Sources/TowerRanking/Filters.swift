@@ -2,7 +2,7 @@ import LibPQ
 
 /// What a shop's product list is restricted to. Every filter is optional; set ones are combined with AND.
 /// Inactive products are never returned, whatever the filters.
-public struct RankingFilters: Sendable, Equatable {
+public struct RankingFilters: Sendable, Hashable {
     /// Category path prefix: `["Clothing", "Shoes"]` keeps products whose path starts with those two levels.
     public var categoryPrefix: [String]
     /// Exact merchant name.

@@ -2,10 +2,13 @@ import Foundation
 import LibPQ
 
 /// Whether a vector ordering goes through the HNSW index: known at once, or decided by the planner's row
-/// estimate of the filter (an EXPLAIN, which callers may batch with their other statements).
+/// estimate of the filter (an EXPLAIN, which callers may batch with their other statements; its answer is
+/// cached under `key`, the filter set without exclusions).
 enum IndexChoice {
     case known(Bool)
-    case estimate(Statement, threshold: IndexThreshold)
+    case estimate(Statement, threshold: IndexThreshold, key: RankingFilters)
+
+    var isEstimate: Bool { if case .estimate = self { return true } else { return false } }
 }
 
 /// The automatic policy's threshold: filters leaving at least `products` candidates use the index.

@@ -16,6 +16,7 @@ public final class Ranker: Sendable {
     private let pool: ConnectionPool
     private let indexCache: VectorIndexCache
     private let rerankCache: RerankParameterCache
+    private let caches: ServingCaches
 
     /// A ranker over the database at `url` (libpq URL or key=value string). Connects on first use.
     public init(url: String, configuration: RankerConfiguration = RankerConfiguration()) {
@@ -24,6 +25,7 @@ public final class Ranker: Sendable {
                               maxSize: configuration.maxConnections, acquireTimeout: configuration.acquireTimeout)
         indexCache = VectorIndexCache(interval: configuration.indexCheckInterval)
         rerankCache = RerankParameterCache(interval: configuration.rerankCheckInterval)
+        caches = ServingCaches(configuration: configuration)
     }
 
     /// Closes idle connections (for shutdown; the ranker stays usable and reconnects on demand).
@@ -49,9 +51,12 @@ public final class Ranker: Sendable {
         try filters.validate()
         try diversify?.validate()
         return try read { session in
-            // One round trip: the transaction's opening, the vector check and the customer's excluded products.
+            // One round trip: the transaction's opening, the vector check (with a re-ranker: the vector and the
+            // window history) and the customer's excluded products.
+            let reranker = sort == .relevance && diversify == nil ? try rerankCache.current(session) : nil
+            let inputs = reranker != nil ? ReadSession.rerankInputs(customer) : sort == .relevance ? [ReadSession.vectorCheck(customer)] : []
             let exclusion = exclude.statement(customer)
-            let first = (sort == .relevance ? [ReadSession.vectorCheck(customer)] : []) + (exclusion.map { [$0] } ?? [])
+            let first = inputs + (exclusion.map { [$0] } ?? [])
             let results = first.isEmpty ? [] : try session.batch(first)
             let personalized = sort == .relevance && results[0].count > 0
             var filters = filters
@@ -60,9 +65,9 @@ public final class Ranker: Sendable {
             let total = try includeTotal ? session.count(ordering, filters) : nil
             let offset = (page - 1) * perPage
             let items: [RankedItem]
-            if personalized, diversify == nil, let reranker = try rerankCache.current(session) {
-                items = try session.rerankedPage(customer: customer, filters: filters, offset: offset, limit: perPage,
-                                                 total: total, reranker: reranker)
+            if personalized, let reranker {
+                items = try session.rerankedPage(customer: customer, inputs: Array(results.prefix(inputs.count)), filters: filters,
+                                                 offset: offset, limit: perPage, total: total, reranker: reranker)
             } else {
                 items = try session.rank(ordering, filters, offset: offset, limit: perPage,
                                          diversity: sort == .relevance ? diversify : nil, total: total)
@@ -147,7 +152,7 @@ public final class Ranker: Sendable {
         while true {
             do {
                 return try pool.withConnection { connection in
-                    let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache)
+                    let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache, caches: caches)
                     do {
                         let value = try body(session)
                         try session.finish()

@@ -48,6 +48,13 @@ public struct RankerConfiguration: Sendable {
     public var indexCheckInterval: TimeInterval = 60
     /// How often the ranker checks `rerank_parameters` for a newly published re-ranker version.
     public var rerankCheckInterval: TimeInterval = 60
+    /// How long the re-ranked feed's in-process caches keep what is the same for every customer (product facts and
+    /// vectors, neighbour lists, trending lists, index decisions per filter set): how late a refreshed serving table,
+    /// a re-embedded or deactivated product reaches the re-ranked head. The customer's own data is read every request.
+    public var servingCacheTTL: TimeInterval = 60
+    /// Products whose facts and vector the ranker keeps in memory (about 1.7 kB each at 384 dimensions; neighbour
+    /// lists of a quarter as many products, about 2.6 kB each); 0 turns the caches off.
+    public var productCacheSize: Int = 20_000
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
     /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).

@@ -29,16 +29,18 @@ final class ReadSession {
     let connection: PQConnection
     let configuration: RankerConfiguration
     let indexCache: VectorIndexCache
+    let caches: ServingCaches
     /// Sent in front of the first batch.
     private var opening: [Statement]
     /// The opening went out (a failure must roll back).
     private(set) var began = false
     private var committed = false
 
-    init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache) {
+    init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache, caches: ServingCaches) {
         self.connection = connection
         self.configuration = configuration
         self.indexCache = indexCache
+        self.caches = caches
         // JIT compilation costs more than these millisecond queries ever gain (PostgreSQL's default cost
         // threshold is reached by any exact scan of a large catalog).
         var settings = [("jit", "off")]
@@ -133,7 +135,10 @@ final class ReadSession {
     func resolve(_ choice: IndexChoice, explained: PQResult? = nil) throws -> Bool {
         switch choice {
         case .known(let approximate): return approximate
-        case .estimate(let explain, let threshold): return try threshold.uses(explained ?? query(explain))
+        case .estimate(let explain, let threshold, let key):
+            let uses = try threshold.uses(explained ?? query(explain))
+            caches.indexChoices.store(uses, for: key)
+            return uses
         }
     }
 
@@ -146,11 +151,14 @@ final class ReadSession {
         guard case .automatic(let threshold) = search, filters.narrowsCandidates else { return .known(true) }
         let minimum = categoryIndex ? min(configuration.categoryIndexMinimum, threshold) : threshold
         if let total { return .known(total >= minimum) }
+        var key = filters
+        key.excludedProductIDs = []  // they barely move the estimate
+        if let known = caches.indexChoices.value(for: key) { return .known(known) }
         var sql = SQLBuilder()
         filters.apply(to: &sql, positional: false)
         if let required = ordering.requiredSQL { sql.require(required) }
         return .estimate(Statement("EXPLAIN (FORMAT JSON) SELECT 1 FROM products p \(sql.whereClause)", sql.parameters),
-                         threshold: IndexThreshold(products: minimum))
+                         threshold: IndexThreshold(products: minimum), key: key)
     }
 
     /// One slice of an ordering. `approximate` pins a vector ordering to the HNSW index.
@@ -187,14 +195,9 @@ final class ReadSession {
         if !skipping.isEmpty { sql.require("p.product_id <> ALL(\(sql.bind(PQArray(skipping)))::bigint[])") }
         let score = ordering.scoreSQL(&sql)
         var list = "p.product_id, \(score) AS s"
-        var from = "products p"
         if columns.contains(.categories) { list += ", p.category_path" }
         if columns.contains(.vectors) { list += ", p.embedding" }
-        if columns.contains(.signals) {
-            list += ", " + SignalColumns.list
-            from += " " + SignalColumns.join
-        }
-        var text = "SELECT \(list) FROM \(from) \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
+        var text = "SELECT \(list) FROM products p \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
         if let limit { text += " LIMIT \(sql.bind(limit))" }
         if offset > 0 { text += " OFFSET \(sql.bind(offset))" }
         return Statement(text, sql.parameters)
@@ -208,12 +211,8 @@ final class ReadSession {
             let categories: [String]? = columns.contains(.categories) ? try row.decode(next) : nil
             if columns.contains(.categories) { next += 1 }
             let vector: [Float]? = columns.contains(.vectors) ? try row.decodeIfPresent(next) : nil
-            if columns.contains(.vectors) { next += 1 }
-            let cosine = ordering.isVector ? 1 - value : nil
             return Candidate(item: RankedItem(productID: id, score: ordering.score(fromColumn: value), reason: ordering.reason),
-                             categoryPath: categories, vector: vector, cosine: cosine,
-                             signals: columns.contains(.signals) ? try SignalColumns.decode(row, from: next, productID: id,
-                                                                                             cosine: Float(cosine ?? 0)) : nil)
+                             categoryPath: categories, vector: vector, cosine: ordering.isVector ? 1 - value : nil)
         }
     }
 

@@ -4,18 +4,33 @@ import TowerRerank
 /// The two-stage personalised feed: the first K positions (`candidates.rerank` of the published
 /// parameters) are the re-ranker's order of the candidates — the top products by cosine, the customer's
 /// recent interactions, co-visitation neighbours of those, trending and popular products, all inside the
-/// filters — and the order continues with every other matching product in cosine order. Every input is
-/// read in the request's snapshot and ties fall to the product id, so the order is total and every page
-/// is a slice of the same order: nothing repeats or is skipped across the K boundary.
+/// filters — and the order continues with every other matching product in cosine order. Ties fall to the
+/// product id, so the order is total and every page is a slice of the same order: nothing repeats or is
+/// skipped across the K boundary.
 ///
-/// The head costs two round trips: the history with its neighbours, the trending and popular lists (and
-/// the index decision's estimate) in one; the features of those candidates and the top products by cosine
-/// with their features in the other.
+/// What is the customer's own — the vector, the window history, the top products by cosine — is read in
+/// the request; what is the same for every customer comes from `ServingCaches` (docs/ranking.md). With
+/// warm caches the head costs one round trip besides the request's first (which carries the vector and the
+/// history): the top by cosine; cache misses add the neighbour lists, trending lists and product facts.
 extension ReadSession {
-    func rerankedPage(customer: Int64, filters: RankingFilters, offset: Int, limit: Int, total: Int?,
-                      reranker: ServedReranker) throws -> [RankedItem] {
+    /// The statements a re-ranked request sends in its first round trip: the customer's vector with the
+    /// database's clock (no row: no vector), and the window history.
+    static func rerankInputs(_ customer: Int64) -> [Statement] {
+        [Statement("SELECT embedding, extract(epoch FROM now())::float8 FROM user_vectors WHERE customer_id = $1", [customer]),
+         Statement("""
+            SELECT i.product_id, i.event_name, greatest(0, extract(epoch FROM now() - i.occurred_at))::float8,
+                   p.category_path, p.price_tier
+            FROM interactions i LEFT JOIN products p ON p.product_id = i.product_id
+            WHERE i.customer_id = $1 ORDER BY i.occurred_at, i.event_id
+            """, [customer])]
+    }
+
+    /// Positions `offset ..< offset + limit`; `inputs`: the results of `rerankInputs` (the customer has a vector).
+    func rerankedPage(customer: Int64, inputs: [PQResult], filters: RankingFilters, offset: Int, limit: Int,
+                      total: Int?, reranker: ServedReranker) throws -> [RankedItem] {
         let ordering = Ordering.nearest(.customer(customer), reason: .personalized)
-        let (head, approximate) = try rerankedHead(customer: customer, filters: filters, total: total, reranker: reranker)
+        let (head, approximate) = try rerankedHead(inputs: inputs, ordering: ordering, filters: filters, total: total,
+                                                   reranker: reranker)
         let shown = Array(head.dropFirst(offset).prefix(limit))
         guard shown.count < limit else { return shown }
         let rest = try candidates(ordering, filters, offset: max(0, offset - head.count), limit: limit - shown.count,
@@ -24,61 +39,92 @@ extension ReadSession {
     }
 
     /// The re-ranked first positions (at most `candidates.rerank`) and whether the cosine order uses the index.
-    private func rerankedHead(customer: Int64, filters: RankingFilters, total: Int?,
+    private func rerankedHead(inputs: [PQResult], ordering: Ordering, filters: RankingFilters, total: Int?,
                               reranker: ServedReranker) throws -> (items: [RankedItem], approximate: Bool) {
-        let ordering = Ordering.nearest(.customer(customer), reason: .personalized)
         let settings = reranker.parameters.candidates
         let choice = try indexChoice(ordering, filters, total: total)
         guard settings.rerank > 0 else { return ([], try resolve(choice)) }
-        var first = [historyStatement(customer), neighborsStatement(customer),
-                     ranked(by: "t.trend_score", filters, limit: settings.popular), ranked(by: "t.weight_7d", filters, limit: settings.popular)]
-        if case .estimate(let explain, _) = choice { first.append(explain) }
-        let lists = try batch(first)
-        let approximate = try resolve(choice, explained: lists.count > 4 ? lists[4] : nil)
-        let history = try self.history(lists[0], eventWeights: reranker.eventWeights)
-        let neighbors = try self.neighbors(lists[1])
-        let context = RerankContext(history: history.items, covisit: neighbors[.covisit] ?? [:], bought: neighbors[.bought] ?? [:],
-                                    similar: neighbors[.similar] ?? [:], categories: history.categories, priceTiers: history.priceTiers)
-        let (trending, popular) = (try lists[2].rows.map { try $0.decode(0, as: Int64.self) }, try lists[3].rows.map { try $0.decode(0, as: Int64.self) })
-        // The candidates besides the top by cosine, whose features are read with that top's.
+        let query: [Float] = try inputs[0][0].decode(0), now: Double = try inputs[0][0].decode(1)
+        let history = try self.history(inputs[1], eventWeights: reranker.eventWeights)
+
+        // What the caches lack: the history's neighbour lists, the trending and popular lists, the index estimate.
+        let touched = Set(history.items.map(\.productID)).sorted()
+        var neighborLists = caches.neighbors.values(for: touched)
+        let unlisted = touched.filter { neighborLists[$0] == nil }
+        let keys = ["t.trend_score", "t.weight_7d"].map { RankedListKey(filters: filters, column: $0, limit: settings.popular) }
+        var lists = caches.lists.values(for: keys)
+        let unread = keys.filter { lists[$0] == nil }
+        var statements = (unlisted.isEmpty ? [] : [neighborsStatement(unlisted)]) + unread.map(ranked)
+        if case .estimate(let explain, _, _) = choice { statements.append(explain) }
+        let results = statements.isEmpty ? [] : try batch(statements)
+        if !unlisted.isEmpty {
+            let read = try neighbors(results[0], of: unlisted)
+            caches.neighbors.store(read)
+            neighborLists.merge(read) { old, _ in old }
+        }
+        for (i, key) in unread.enumerated() {
+            lists[key] = try results[(unlisted.isEmpty ? 0 : 1) + i].rows.map { try $0.decode(0, as: Int64.self) }
+            caches.lists.store(lists[key]!, for: key)
+        }
+        let approximate = try resolve(choice, explained: choice.isEstimate ? results.last : nil)
+
+        func kind(_ k: NeighborKind) -> [Int64: [Neighbor]] { neighborLists.compactMapValues { $0[k] } }
+        let context = RerankContext(history: history.items, covisit: kind(.covisit), bought: kind(.bought), similar: kind(.similar),
+                                    categories: history.categories, priceTiers: history.priceTiers)
+        let (trending, popular) = (lists[keys[0]] ?? [], lists[keys[1]] ?? [])
+        // The candidates besides the top by cosine, whose facts the caches may lack, read with that top.
         let others = RerankCandidates.merge(similar: [], history: history.items, context: context, trending: trending, popular: popular,
                                             settings: settings).map(\.productID)
+        var facts = caches.products.values(for: others)
         let similarLimit = max(1, settings.similar)
-        let top = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: .signals)
-        let second = try batch((others.isEmpty ? [] : [signalsStatement(customer, others, filters)])
-                               + [.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), top])
-        var similar = try decode(second[second.count - 1], ordering, .signals)
+        let top = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: [])
+        let second = try batch([.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), top]
+                               + factsStatements(others.filter { facts[$0] == nil }))
+        var similar = try decode(second[1], ordering, [])
         if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
-            similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true, columns: .signals)
+            similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true)
         }
-        var signals = Dictionary(uniqueKeysWithValues: similar.compactMap { c in c.signals.map { (c.item.productID, $0) } })
-        if !others.isEmpty {
-            for s in try second[0].rows.map({ try SignalColumns.decode($0, from: 2, productID: $0.decode(0), cosine: Float($0.decode(1, as: Double.self))) }) {
-                signals[s.productID] = s
-            }
+        if second.count > 2 {
+            let read = try readFacts(second[2])
+            facts.merge(read) { old, _ in old }
         }
-        let merged = RerankCandidates.merge(similar: similar.map(\.item.productID), history: history.items, context: context,
-                                            trending: trending, popular: popular, settings: settings)
+        let topIDs = similar.map(\.item.productID)
+        let cached = caches.products.values(for: topIDs.filter { facts[$0] == nil })
+        facts.merge(cached) { old, _ in old }
+        let unknown = topIDs.filter { facts[$0] == nil }
+        if !unknown.isEmpty {
+            let read = try readFacts(batch(factsStatements(unknown))[0])
+            facts.merge(read) { old, _ in old }
+        }
+
+        // The top's cosines are the database's; the others' are computed here from the cached vectors.
+        var cosines = Dictionary(uniqueKeysWithValues: similar.map { ($0.item.productID, Float($0.cosine ?? 0)) })
+        let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
+        let merged = RerankCandidates.merge(similar: topIDs, history: history.items, context: context, trending: trending,
+                                            popular: popular, settings: settings)
         let candidates: [ProductSignals] = merged.compactMap { m in
-            guard var s = signals[m.productID] else { return nil }  // outside the filters
+            guard let f = facts[m.productID] else { return nil }  // no such product
+            if cosines[m.productID] == nil {
+                guard filters.matches(m.productID, f), let v = f.vector, v.count == query.count else { return nil }  // outside the filters
+                cosines[m.productID] = VectorMath.cosine(v, query, queryNorm: queryNorm)
+            }
+            var s = f.signals(m.productID, cosine: cosines[m.productID]!, now: now)
             s.sources = m.sources
             return s
         }
-        let cosine = Dictionary(uniqueKeysWithValues: candidates.map { ($0.productID, $0.cosine) })
         let items = Reranker.order(candidates, context: context, parameters: reranker.parameters).prefix(settings.rerank).map {
-            RankedItem(productID: $0, score: 1 + Double(cosine[$0]!), reason: .personalized)
+            RankedItem(productID: $0, score: 1 + Double(cosines[$0]!), reason: .personalized)
         }
         return (items, approximate)
     }
 
-    /// The customer's window history with the categories and price tiers of its products.
-    private func historyStatement(_ customer: Int64) -> Statement {
-        Statement("""
-            SELECT i.product_id, i.event_name, greatest(0, extract(epoch FROM now() - i.occurred_at))::float8,
-                   p.category_path, p.price_tier
-            FROM interactions i LEFT JOIN products p ON p.product_id = i.product_id
-            WHERE i.customer_id = $1 ORDER BY i.occurred_at, i.event_id
-            """, [customer])
+    private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }
+
+    /// Decodes a facts query's rows and caches them.
+    private func readFacts(_ result: PQResult) throws -> [Int64: ProductFacts] {
+        let read = try ProductFacts.decode(result)
+        caches.products.store(read)
+        return read
     }
 
     private func history(_ result: PQResult, eventWeights: [String: Float])
@@ -94,63 +140,32 @@ extension ReadSession {
         return (items, categories, tiers)
     }
 
-    /// `product_neighbors` of the products in `customer`'s window history.
-    private func neighborsStatement(_ customer: Int64) -> Statement {
+    /// `product_neighbors` of `products`.
+    private func neighborsStatement(_ products: [Int64]) -> Statement {
         Statement("""
             SELECT product_id, kind, neighbor_id, score FROM product_neighbors
-            WHERE product_id IN (SELECT product_id FROM interactions WHERE customer_id = $1)
-            ORDER BY product_id, kind, score DESC, neighbor_id
-            """, [customer])
+            WHERE product_id = ANY($1::bigint[]) ORDER BY product_id, kind, score DESC, neighbor_id
+            """, [PQArray(products)])
     }
 
-    /// Neighbours by kind and product, best first.
-    private func neighbors(_ result: PQResult) throws -> [NeighborKind: [Int64: [Neighbor]]] {
-        var out: [NeighborKind: [Int64: [Neighbor]]] = [:]
+    /// Neighbours by product (every one of `products`, empty when it has none) and kind, best first.
+    private func neighbors(_ result: PQResult, of products: [Int64]) throws -> [Int64: [NeighborKind: [Neighbor]]] {
+        var out = Dictionary(uniqueKeysWithValues: products.map { ($0, [NeighborKind: [Neighbor]]()) })
         for r in result.rows {
             guard let kind = NeighborKind(rawValue: try r.decode(1)) else { continue }
-            out[kind, default: [:]][try r.decode(0), default: []].append(Neighbor(productID: try r.decode(2), score: try r.decode(3)))
+            out[try r.decode(0), default: [:]][kind, default: []].append(Neighbor(productID: try r.decode(2), score: try r.decode(3)))
         }
         return out
     }
 
-    /// The `limit` products under `filters` with the highest `product_trending` column `column` (then id).
-    private func ranked(by column: String, _ filters: RankingFilters, limit: Int) -> Statement {
+    /// The `key.limit` products under `key.filters` with the highest `product_trending` column `key.column` (then id).
+    private func ranked(_ key: RankedListKey) -> Statement {
         var sql = SQLBuilder()
-        filters.apply(to: &sql)
+        key.filters.apply(to: &sql)
         sql.require("p.embedding IS NOT NULL")
         return Statement("""
             SELECT p.product_id FROM product_trending t JOIN products p ON p.product_id = t.product_id \(sql.whereClause)
-            ORDER BY \(column) DESC, p.product_id LIMIT \(sql.bind(limit))
+            ORDER BY \(key.column) DESC, p.product_id LIMIT \(sql.bind(key.limit))
             """, sql.parameters)
-    }
-
-    /// The product id, cosine and `SignalColumns` of the candidates `ids` that match `filters` (the others are dropped).
-    private func signalsStatement(_ customer: Int64, _ ids: [Int64], _ filters: RankingFilters) -> Statement {
-        var sql = SQLBuilder()
-        filters.apply(to: &sql)
-        sql.require("p.embedding IS NOT NULL")
-        sql.require("p.product_id = ANY(\(sql.bind(PQArray(ids)))::bigint[])")
-        let vector = QueryVector.customer(customer).sql(&sql)
-        return Statement("""
-            SELECT p.product_id, 1 - (p.embedding <=> \(vector)), \(SignalColumns.list)
-            FROM products p \(SignalColumns.join) \(sql.whereClause) ORDER BY p.product_id
-            """, sql.parameters)
-    }
-}
-
-/// The product side of the re-ranker's features, as columns of a query over `products p` (with `join`).
-enum SignalColumns {
-    static let list = """
-        coalesce(t.weight_1d, 0), coalesce(t.weight_7d, 0), coalesce(t.weight_30d, 0), coalesce(t.trend_score, 0), \
-        extract(epoch FROM now() - p.created_at)::float8 / 86400, p.category_path, p.price_tier
-        """
-    static let join = "LEFT JOIN product_trending t ON t.product_id = p.product_id"
-
-    /// The features from `list`'s columns, which start at `column`.
-    static func decode(_ row: PQRow, from column: Int, productID: Int64, cosine: Float) throws -> ProductSignals {
-        ProductSignals(productID: productID, cosine: cosine, weight1d: try row.decode(column), weight7d: try row.decode(column + 1),
-                       weight30d: try row.decode(column + 2), trendScore: try row.decode(column + 3),
-                       ageDays: Float(try row.decode(column + 4, as: Double.self)), categories: try row.decode(column + 5),
-                       priceTier: try row.decodeIfPresent(column + 6), sources: [])
     }
 }

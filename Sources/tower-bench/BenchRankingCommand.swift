@@ -5,6 +5,7 @@ import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerRanking
+import TowerRerank
 import TowerStore
 
 /// `tower-bench ranking`: feed latency with exact scans and with HNSW, and HNSW's recall, on synthetic catalogs.
@@ -50,6 +51,10 @@ struct BenchRankingCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("category-min-products"), help: "Build a category's own index from this many products (as tower index create).")
     var categoryMinProducts = 2_000
+
+    @Option(name: .customLong("rerank-candidates"), parsing: .upToNextOption,
+            help: "Re-ranker shapes to time after the default one, each as `tower train --candidates` (e.g. similar=100,rerank=100).")
+    var rerankCandidates: [CandidateOption] = []
 
     @Flag(name: .customLong("skip-exact"), help: "Do not time exact scans (recall still uses them).")
     var skipExact = false
@@ -126,6 +131,11 @@ struct BenchRankingCommand: AsyncParsableCommand {
 
         try Self.prepareRerank(writer, products: size, customers: customers)
         try timeScenarios(ranker(db, search: .default, efSearch: efSearch.first ?? 0), size: size, label: "auto+rerank", customers: focused)
+        for (i, shape) in rerankCandidates.map(\.settings).enumerated() {
+            try Self.publishRerank(writer, version: "bench-\(i + 1)", candidates: shape)
+            try timeScenarios(ranker(db, search: .default, efSearch: efSearch.first ?? 0), size: size,
+                              label: "rerank s\(shape.similar) k\(shape.rerank)", customers: focused)
+        }
     }
 
     private static let categoryFilter = RankingFilters(categoryPrefix: [SyntheticCatalog.topCategory(3)])

@@ -1,10 +1,10 @@
 import Foundation
 import LibPQ
 import TowerConfig
+import TowerModel
 import TowerRanking
 import TowerRerank
 import TowerStore
-import TowerTraining
 
 /// The two-stage scenario of `tower-bench ranking`: synthetic recent events, the serving tables and a
 /// published re-ranker, so feeds re-rank their first positions as in a shop after `tower train`.
@@ -12,7 +12,8 @@ extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
     /// days) for customers 1…`customers` (their window history too) and as many background customers, then
     /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights in the trained shape.
-    static func prepareRerank(_ writer: PQConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10) throws {
+    static func prepareRerank(_ writer: PQConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10,
+                              candidates: CandidateSettings = CandidateSettings()) throws {
         let start = Date()
         try writer.execute("SELECT setseed(0.42)")
         try writer.execute("""
@@ -30,16 +31,22 @@ extension BenchRankingCommand {
         let types = EventTypes.default
         try TrendingRepository(writer, eventTypes: types).refresh()
         let rows = try NeighborRepository(writer, eventTypes: types).refresh()
-        // The shape `tower train` publishes (default candidate counts, K and hidden units), with hand-set weights:
-        // training needs a user tower behind the customer vectors, which the synthetic catalog does not have,
-        // and the latency depends on the shape only.
-        var parameters = RerankParameters(version: "bench", hidden: RerankTrainingOptions().hidden)
-        for (feature, weight) in [("cosine", 4), ("repeat_decayed", 1), ("covisit", 2), ("bought", 2), ("popularity_7d", 0.2)] as [(String, Float)] {
-            parameters.linear[RerankFeatures.names.firstIndex(of: feature)!] = weight
-        }
-        try RerankParameterRepository(writer).publish(parameters, eventWeights: types.weights)
+        let parameters = try publishRerank(writer, version: "bench", candidates: candidates)
         print(String(format: "# %d products: %d events, %d neighbour rows, re-ranker published in %.1f s (re-rank the first %d of %d+%d+%d+%d candidates)",
                      products, 2 * customers * eventsPerCustomer, rows, Date().timeIntervalSince(start), parameters.candidates.rerank,
                      parameters.candidates.similar, parameters.candidates.repeat, parameters.candidates.covisit, parameters.candidates.popular))
+    }
+
+    /// Publishes a re-ranker of the shape `tower train` publishes (`candidates`, 8 hidden units) with hand-set weights:
+    /// training needs a user tower behind the customer vectors, which the synthetic catalog does not have, and the
+    /// latency depends on the shape only.
+    @discardableResult
+    static func publishRerank(_ writer: PQConnection, version: String, candidates: CandidateSettings) throws -> RerankParameters {
+        var parameters = RerankParameters(version: version, hidden: RerankTrainingOptions().hidden, candidates: candidates)
+        for (feature, weight) in [("cosine", 4), ("repeat_decayed", 1), ("covisit", 2), ("bought", 2), ("popularity_7d", 0.2)] as [(String, Float)] {
+            parameters.linear[RerankFeatures.names.firstIndex(of: feature)!] = weight
+        }
+        try RerankParameterRepository(writer).publish(parameters, eventWeights: EventTypes.default.weights)
+        return parameters
     }
 }

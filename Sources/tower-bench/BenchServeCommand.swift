@@ -7,6 +7,7 @@ import TowerCLI
 import TowerConfig
 import TowerMath
 import TowerRanking
+import TowerRerank
 import TowerRuntime
 import TowerServe
 import TowerStore
@@ -37,6 +38,8 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 5
     @Option(help: "Server worker threads = database connections (TOWER_API_WORKERS).") var workers = ServeConfiguration(databaseURL: "", keyDigests: nil).workers
     @Option(parsing: .upToNextOption, help: "Routes to measure (default: all).") var routes: [String] = []
+    @Option(name: .customLong("rerank-candidates"), help: "The published re-ranker's shape, as `tower train --candidates` (default: its default).")
+    var rerankCandidates: CandidateOption?
     @Option(help: "Loopback port of the server.") var port = 18470
     @Option(help: "Use this database kept by an earlier run (--keep) instead of creating one.") var reuse: String?
     @Flag(help: "Keep the scratch database for inspection or --reuse.") var keep = false
@@ -82,7 +85,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         try catalog.loadCustomers(1...customers, into: writer)
         try VectorIndex(writer).create(VectorIndex.Options())
         try CategoryVectorIndex(writer).create(minProducts: 2_000)
-        try BenchRankingCommand.prepareRerank(writer, products: products, customers: customers)
+        try BenchRankingCommand.prepareRerank(writer, products: products, customers: customers,
+                                              candidates: rerankCandidates?.settings ?? CandidateSettings())
         try writer.execute("ANALYZE")
         print(String(format: "# %d products, %d customers, HNSW index and serving tables ready in %.1f s", products, customers,
                      Date().timeIntervalSince(start)))

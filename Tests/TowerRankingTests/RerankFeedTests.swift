@@ -142,6 +142,41 @@ final class RerankFeedTests: XCTestCase {
         XCTAssertTrue(with.prefix(4).contains(farthest), "\(with)")
     }
 
+    /// Product facts, neighbour lists, trending lists and index decisions from the warm caches give the very order a
+    /// ranker without caches reads fresh: pages, filters and the K boundary included.
+    func testWarmCachesServeWhatReadingFreshServes() throws {
+        try publish(parameters(version: "v1", k: 50))
+        let cached = f.ranker { $0.rerankCheckInterval = 0 }
+        let fresh = f.ranker { $0.rerankCheckInterval = 0; $0.productCacheSize = 0 }
+        for filters in [RankingFilters.none, RankingFilters(categoryPrefix: ["clothing"]), RankingFilters(maxPrice: 50, color: "red")] {
+            for customer: Int64 in [1, 2] {
+                for _ in 0..<2 {  // the second round is served from the caches
+                    XCTAssertEqual(try cached.feed(customer: customer, filters: filters, perPage: 1000).items,
+                                   try fresh.feed(customer: customer, filters: filters, perPage: 1000).items, "\(filters)")
+                    XCTAssertEqual(try cached.feed(customer: customer, filters: filters, page: 3, perPage: 19).items,
+                                   try fresh.feed(customer: customer, filters: filters, page: 3, perPage: 19).items, "across K")
+                }
+            }
+        }
+    }
+
+    /// What is the same for every customer is cached for `servingCacheTTL`: a refreshed neighbour table reaches a ranker's
+    /// head once that has passed (here: at once with TTL 0), while the customer's own events count at once in any case.
+    func testRefreshedNeighborsReachTheHeadAfterTheTTL() throws {
+        var p = RerankParameters(version: "interests",
+                                 candidates: CandidateSettings(similar: 1, repeat: 0, covisit: 0, interests: 1, perInterest: 1, popular: 0, rerank: 10))
+        p.linear[RerankFeatures.names.firstIndex(of: "source_covisit")!] = 1
+        try publish(p)
+        let stale = f.ranker { $0.rerankCheckInterval = 0; $0.servingCacheTTL = 3600 }
+        let fresh = f.ranker { $0.rerankCheckInterval = 0; $0.servingCacheTTL = 0 }
+        let farthest = ids(try f.ranker().feed(customer: 1, perPage: 1000).items).last!
+        for ranker in [stale, fresh] { XCTAssertFalse(ids(try ranker.feed(customer: 1, perPage: 10).items).contains(farthest)) }
+        try NeighborRepository(f.writer, eventTypes: EventTypes(pairs: [("product_viewed", 0.1)]))
+            .write(similar: [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
+        XCTAssertTrue(ids(try fresh.feed(customer: 1, perPage: 10).items).contains(farthest))
+        XCTAssertFalse(ids(try stale.feed(customer: 1, perPage: 10).items).contains(farthest), "cached for the TTL")
+    }
+
     func testTheNextEventChangesTheFeedAtOnce() throws {
         let ranker = f.ranker { $0.rerankCheckInterval = 0 }
         try publish(parameters(version: "v1", k: 50))
