@@ -18,11 +18,14 @@ swift --version 2>&1 | head -1 >&2
 step "Local servers"
 bash deploy/local.sh up
 
+# Every module a target imports must be one of its declared dependencies (not merely reachable).
+checks=(--explicit-target-dependency-import-check error)
+
 step "Build"
-swift build --build-tests
+swift build --build-tests "${checks[@]}"
 
 step "Tests"
 status=0
-swift test "$@" || status=$?
+swift test "${checks[@]}" "$@" || status=$?
 if [ "$status" = 0 ]; then step "All tests passed"; else step "Tests FAILED (exit status $status)"; fi
 exit "$status"

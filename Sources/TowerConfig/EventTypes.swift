@@ -1,3 +1,4 @@
+import Foundation
 /// The interaction types the system knows, with their weights.
 ///
 /// Default: `product_viewed` 0.1, `product_clicked` 2.0, `product_added_to_cart` 5.0.

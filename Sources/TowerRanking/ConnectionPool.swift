@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// A small blocking pool of PostgreSQL connections, safe to share between threads.
 ///
@@ -12,7 +12,7 @@ final class ConnectionPool: @unchecked Sendable {
     let maxSize: Int
     private let acquireTimeout: TimeInterval
     private let condition = NSCondition()
-    private var idle: [PostgresConnection] = []
+    private var idle: [PQConnection] = []
     private var open = 0
 
     init(url: String, maxSize: Int, acquireTimeout: TimeInterval) {
@@ -22,7 +22,7 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Runs `body` with a connection of its own.
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withConnection<T>(_ body: (PQConnection) throws -> T) throws -> T {
         let connection = try acquire()
         do {
             let value = try body(connection)
@@ -45,7 +45,7 @@ final class ConnectionPool: @unchecked Sendable {
         dropped.forEach { $0.close() }
     }
 
-    private func acquire() throws -> PostgresConnection {
+    private func acquire() throws -> PQConnection {
         let deadline = Date(timeIntervalSinceNow: acquireTimeout)
         condition.lock()
         while idle.isEmpty && open >= maxSize {
@@ -61,7 +61,7 @@ final class ConnectionPool: @unchecked Sendable {
         open += 1
         condition.unlock()
         do {
-            return try PostgresConnection(url: url)
+            return try PQConnection(url: url)
         } catch {
             condition.lock()
             open -= 1
@@ -71,7 +71,7 @@ final class ConnectionPool: @unchecked Sendable {
         }
     }
 
-    private func release(_ connection: PostgresConnection) {
+    private func release(_ connection: PQConnection) {
         if connection.isConnected {
             condition.lock()
             idle.append(connection)

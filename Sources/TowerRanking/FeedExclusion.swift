@@ -1,4 +1,5 @@
-import Postgres
+import Foundation
+import LibPQ
 
 /// Products of the customer's own recent history (the window's `interactions`) a feed may leave out.
 public enum FeedExclusion: Sendable, Equatable {
@@ -44,7 +45,7 @@ extension FeedExclusion {
         }
         var sql = SQLBuilder()
         sql.require("customer_id = \(sql.bind(customer))")
-        if let names { sql.require("event_name = ANY(\(sql.bind(PostgresArray(names)))::text[])") }
+        if let names { sql.require("event_name = ANY(\(sql.bind(PQArray(names)))::text[])") }
         return Statement("SELECT DISTINCT product_id FROM interactions \(sql.whereClause) ORDER BY product_id", sql.parameters)
     }
 }

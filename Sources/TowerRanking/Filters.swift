@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// What a shop's product list is restricted to. Every filter is optional; set ones are combined with AND.
 /// Inactive products are never returned, whatever the filters.
@@ -50,7 +50,7 @@ public struct RankingFilters: Sendable, Equatable {
     func apply(to sql: inout SQLBuilder, positional: Bool = true) {
         sql.require("p.active")
         if !categoryPrefix.isEmpty {
-            let prefix = sql.bind(PostgresArray(categoryPrefix))
+            let prefix = sql.bind(PQArray(categoryPrefix))
             // `@>` lets the GIN index narrow the rows; the slice comparison checks the position.
             sql.require("p.category_path @> \(prefix)::text[]")
             if positional {
@@ -63,9 +63,9 @@ public struct RankingFilters: Sendable, Equatable {
         if let color { sql.require("p.color = \(sql.bind(color))") }
         if let minPrice { sql.require("p.price >= \(sql.bind(minPrice))::float8") }
         if let maxPrice { sql.require("p.price <= \(sql.bind(maxPrice))::float8") }
-        if let productIDs { sql.require("p.product_id = ANY(\(sql.bind(PostgresArray(productIDs)))::bigint[])") }
+        if let productIDs { sql.require("p.product_id = ANY(\(sql.bind(PQArray(productIDs)))::bigint[])") }
         if !excludedProductIDs.isEmpty {
-            sql.require("p.product_id <> ALL(\(sql.bind(PostgresArray(excludedProductIDs)))::bigint[])")
+            sql.require("p.product_id <> ALL(\(sql.bind(PQArray(excludedProductIDs)))::bigint[])")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// A product with a model's score, for the lists that are not vector orderings (neighbours, trending, recent).
@@ -49,7 +49,7 @@ extension Ranker {
                 SELECT product_id, name, merchant, category_path, color, price, price_tier, popularity,
                        extract(epoch FROM created_at)::float8, active
                 FROM products WHERE product_id = ANY($1::bigint[])
-                """, [PostgresArray(ids)]).rows.map { row in
+                """, [PQArray(ids)]).rows.map { row in
                 CatalogProduct(productID: try row.decode(0), name: try row.decode(1), merchant: try row.decodeIfPresent(2),
                                categoryPath: try row.decode(3), color: try row.decodeIfPresent(4), price: try row.decodeIfPresent(5),
                                priceTier: try row.decodeIfPresent(6), popularity: try row.decode(7), createdAt: try row.decode(8),
@@ -139,7 +139,7 @@ extension Ranker {
         try Self.scored(session.finalQuery(text, sql.parameters))
     }
 
-    private static func scored(_ result: PostgresResult) throws -> [ScoredProduct] {
+    private static func scored(_ result: PQResult) throws -> [ScoredProduct] {
         try result.rows.map { ScoredProduct(productID: try $0.decode(0), score: try $0.decode(1)) }
     }
 }

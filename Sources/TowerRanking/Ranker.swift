@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import TowerRerank
 
 /// Orders a shop's products for a customer. Create one per process and share it: it is thread-safe.
 ///
@@ -156,11 +157,11 @@ public final class Ranker: Sendable {
                         throw error
                     }
                 }
-            } catch let error as PostgresError where error.isTransient {
+            } catch let error as PQError where error.isTransient {
                 failures += 1
-                guard configuration.retry.allows(after: failures) else { throw RankingError(error) }
-                Thread.sleep(forTimeInterval: configuration.retry.delay(forAttempt: failures - 1))
-            } catch let error as PostgresError {
+                guard configuration.retry.policy.allows(after: failures) else { throw RankingError(error) }
+                Thread.sleep(forTimeInterval: configuration.retry.policy.delay(forAttempt: failures - 1))
+            } catch let error as PQError {
                 throw RankingError(error, statementTimeout: configuration.statementTimeout)
             }
         }
@@ -185,7 +186,7 @@ public final class Ranker: Sendable {
 
 extension RankingError {
     /// The typed form of a database failure.
-    init(_ error: PostgresError, statementTimeout: TimeInterval? = nil) {
+    init(_ error: PQError, statementTimeout: TimeInterval? = nil) {
         switch error {
         case .connectionFailed(let m), .connectionLost(let m):
             self = .databaseUnavailable(m)

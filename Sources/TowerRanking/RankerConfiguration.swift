@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// How vector orderings (personalized feeds, `similar`) are computed.
 public enum VectorSearch: Sendable, Equatable {
@@ -26,7 +26,7 @@ public struct RankerConfiguration: Sendable {
     /// Added to the URL unless it sets `connect_timeout` itself, so a dead server fails fast.
     public var connectTimeoutSeconds: Int = 5
     /// Retries of a request after a lost connection or a server restart (reads are safe to repeat).
-    public var retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.05, maxDelay: 0.5)
+    public var retry = Retry(maxAttempts: 3, baseDelay: 0.05, maxDelay: 0.5)
     /// Per-statement limit (`statement_timeout`); nil: the server's setting.
     public var statementTimeout: TimeInterval? = 5
     /// Exact scan or HNSW.
@@ -54,4 +54,23 @@ public struct RankerConfiguration: Sendable {
     public var diversityWindow: Int = 200
 
     public init() {}
+
+    /// Exponential backoff with full jitter: retry n waits a random time of at most min(maxDelay, baseDelay·2ⁿ).
+    public struct Retry: Sendable, Equatable {
+        /// Attempts in all, the first one included (1: no retries).
+        public var maxAttempts: Int
+        /// Seconds.
+        public var baseDelay: TimeInterval
+        /// Seconds.
+        public var maxDelay: TimeInterval
+
+        public init(maxAttempts: Int, baseDelay: TimeInterval, maxDelay: TimeInterval) {
+            self.maxAttempts = maxAttempts
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+        }
+
+        /// The wrapper's policy with these values.
+        var policy: RetryPolicy { RetryPolicy(maxAttempts: maxAttempts, baseDelay: baseDelay, maxDelay: maxDelay) }
+    }
 }

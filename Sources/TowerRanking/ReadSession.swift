@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// One statement of a batch: SQL text and its parameters.
 struct Statement {
     let sql: String
-    let parameters: [(any PostgresBindable)?]
+    let parameters: [(any PQBindable)?]
 
-    init(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) {
+    init(_ sql: String, _ parameters: [(any PQBindable)?] = []) {
         self.sql = sql
         self.parameters = parameters
     }
@@ -26,7 +26,7 @@ struct Statement {
 /// (`BEGIN`, its settings) travels in front of the first batch and a request's last batch may carry the
 /// `COMMIT`, so a one-statement read is one round trip and a re-ranked feed page a few.
 final class ReadSession {
-    let connection: PostgresConnection
+    let connection: PQConnection
     let configuration: RankerConfiguration
     let indexCache: VectorIndexCache
     /// Sent in front of the first batch.
@@ -35,7 +35,7 @@ final class ReadSession {
     private(set) var began = false
     private var committed = false
 
-    init(connection: PostgresConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache) {
+    init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache) {
         self.connection = connection
         self.configuration = configuration
         self.indexCache = indexCache
@@ -49,7 +49,7 @@ final class ReadSession {
     }
 
     /// Runs `statements` in one round trip and returns their results. `last`: the COMMIT goes with them.
-    func batch(_ statements: [Statement], last: Bool = false) throws -> [PostgresResult] {
+    func batch(_ statements: [Statement], last: Bool = false) throws -> [PQResult] {
         precondition(!committed, "a batch after the request's last one")
         let sent = opening + statements + (last ? [Statement("COMMIT")] : [])
         let skipped = opening.count
@@ -62,12 +62,12 @@ final class ReadSession {
 
     /// Runs one statement (in a round trip of its own).
     @discardableResult
-    func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+    func query(_ sql: String, _ parameters: [(any PQBindable)?] = []) throws -> PQResult {
         try batch([Statement(sql, parameters)])[0]
     }
 
     /// Runs a request's only (or last) statement with the opening and the COMMIT: one round trip.
-    func finalQuery(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> PostgresResult {
+    func finalQuery(_ sql: String, _ parameters: [(any PQBindable)?] = []) throws -> PQResult {
         try batch([Statement(sql, parameters)], last: true)[0]
     }
 
@@ -130,7 +130,7 @@ final class ReadSession {
     }
 
     /// The choice, running its EXPLAIN when it needs one (`explained`: that EXPLAIN's result, already read).
-    func resolve(_ choice: IndexChoice, explained: PostgresResult? = nil) throws -> Bool {
+    func resolve(_ choice: IndexChoice, explained: PQResult? = nil) throws -> Bool {
         switch choice {
         case .known(let approximate): return approximate
         case .estimate(let explain, let threshold): return try threshold.uses(explained ?? query(explain))
@@ -177,14 +177,14 @@ final class ReadSession {
     }
 
     /// Runs one statement.
-    func query(_ statement: Statement) throws -> PostgresResult { try query(statement.sql, statement.parameters) }
+    func query(_ statement: Statement) throws -> PQResult { try query(statement.sql, statement.parameters) }
 
     /// The SELECT of `ordering` (no LIMIT when `limit` is nil), leaving out `skipping`; pin the planner first
     /// for a vector ordering (`planner(approximate:_:)`).
     func selection(_ ordering: Ordering, _ filters: RankingFilters, excluding: Int64?, skipping: [Int64] = [], limit: Int?,
                    offset: Int, columns: CandidateColumns) -> Statement {
         var sql = conditions(ordering, filters, excluding: excluding)
-        if !skipping.isEmpty { sql.require("p.product_id <> ALL(\(sql.bind(PostgresArray(skipping)))::bigint[])") }
+        if !skipping.isEmpty { sql.require("p.product_id <> ALL(\(sql.bind(PQArray(skipping)))::bigint[])") }
         let score = ordering.scoreSQL(&sql)
         var list = "p.product_id, \(score) AS s"
         var from = "products p"
@@ -201,7 +201,7 @@ final class ReadSession {
     }
 
     /// The candidates of a `selection` result.
-    func decode(_ result: PostgresResult, _ ordering: Ordering, _ columns: CandidateColumns) throws -> [Candidate] {
+    func decode(_ result: PQResult, _ ordering: Ordering, _ columns: CandidateColumns) throws -> [Candidate] {
         try result.rows.map { row in
             let id: Int64 = try row.decode(0), value: Double = try row.decode(1)
             var next = 2

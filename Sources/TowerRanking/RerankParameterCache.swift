@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// A published re-ranker: its parameters and the event weights its history features use.

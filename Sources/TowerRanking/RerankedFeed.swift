@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// The two-stage personalised feed: the first K positions (`candidates.rerank` of the published
@@ -81,7 +81,7 @@ extension ReadSession {
             """, [customer])
     }
 
-    private func history(_ result: PostgresResult, eventWeights: [String: Float])
+    private func history(_ result: PQResult, eventWeights: [String: Float])
         throws -> (items: [HistoryItem], categories: [Int64: [String]], priceTiers: [Int64: String]) {
         var items: [HistoryItem] = [], categories: [Int64: [String]] = [:], tiers: [Int64: String] = [:]
         for r in result.rows {
@@ -104,7 +104,7 @@ extension ReadSession {
     }
 
     /// Neighbours by kind and product, best first.
-    private func neighbors(_ result: PostgresResult) throws -> [NeighborKind: [Int64: [Neighbor]]] {
+    private func neighbors(_ result: PQResult) throws -> [NeighborKind: [Int64: [Neighbor]]] {
         var out: [NeighborKind: [Int64: [Neighbor]]] = [:]
         for r in result.rows {
             guard let kind = NeighborKind(rawValue: try r.decode(1)) else { continue }
@@ -129,7 +129,7 @@ extension ReadSession {
         var sql = SQLBuilder()
         filters.apply(to: &sql)
         sql.require("p.embedding IS NOT NULL")
-        sql.require("p.product_id = ANY(\(sql.bind(PostgresArray(ids)))::bigint[])")
+        sql.require("p.product_id = ANY(\(sql.bind(PQArray(ids)))::bigint[])")
         let vector = QueryVector.customer(customer).sql(&sql)
         return Statement("""
             SELECT p.product_id, 1 - (p.embedding <=> \(vector)), \(SignalColumns.list)
@@ -147,7 +147,7 @@ enum SignalColumns {
     static let join = "LEFT JOIN product_trending t ON t.product_id = p.product_id"
 
     /// The features from `list`'s columns, which start at `column`.
-    static func decode(_ row: PostgresRow, from column: Int, productID: Int64, cosine: Float) throws -> ProductSignals {
+    static func decode(_ row: PQRow, from column: Int, productID: Int64, cosine: Float) throws -> ProductSignals {
         ProductSignals(productID: productID, cosine: cosine, weight1d: try row.decode(column), weight7d: try row.decode(column + 1),
                        weight30d: try row.decode(column + 2), trendScore: try row.decode(column + 3),
                        ageDays: Float(try row.decode(column + 4, as: Double.self)), categories: try row.decode(column + 5),

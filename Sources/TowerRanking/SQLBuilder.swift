@@ -1,13 +1,13 @@
-import Postgres
+import LibPQ
 
 /// Collects the parameters of one statement and hands out their placeholders (`$1`, `$2`, …),
 /// so every value reaches PostgreSQL as a parameter and never as SQL text.
 struct SQLBuilder {
-    private(set) var parameters: [(any PostgresBindable)?] = []
+    private(set) var parameters: [(any PQBindable)?] = []
     private(set) var conditions: [String] = []
 
     /// Adds `value` as the next parameter and returns its placeholder.
-    mutating func bind(_ value: any PostgresBindable) -> String {
+    mutating func bind(_ value: any PQBindable) -> String {
         parameters.append(value)
         return "$\(parameters.count)"
     }

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// What the ranker knows about the HNSW index and the catalog size, re-read every
 /// `RankerConfiguration.indexCheckInterval` seconds.

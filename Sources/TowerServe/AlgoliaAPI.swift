@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import TowerJSON
 import TowerRanking
+import TowerRerank
 
 /// `POST /1/indexes/*/recommendations`, Algolia Recommend's request and response shapes (docs/serve.md).
 ///

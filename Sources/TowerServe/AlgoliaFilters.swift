@@ -76,7 +76,7 @@ struct AlgoliaFilters {
         }
         guard !value.isEmpty, value.count <= 1000 else { throw APIError.badParameter(field, "\"\(attribute)\" needs a value") }
         switch attribute {
-        case "categories", "category", _ where attribute.hasPrefix("categories.lvl"):
+        case _ where attribute == "categories" || attribute == "category" || attribute.hasPrefix("categories.lvl"):
             let path = value.components(separatedBy: " > ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             try set(&filters.categoryPrefix, path, attribute: attribute, field: field, empty: [])
         case "merchant", "brand": try set(&filters.merchant, value, attribute: attribute, field: field, empty: nil)

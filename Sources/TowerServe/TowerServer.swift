@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import TowerRanking
 import TowerWorker
+import UnixSignals
 
 /// `tower serve`: the HTTP API over `TowerRanking`. Build one with a configuration, then `run()` until SIGTERM.
 ///

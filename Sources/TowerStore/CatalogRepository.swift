@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// Write access to the catalog: upserts products by id.
 public struct CatalogRepository {
@@ -20,9 +20,9 @@ public struct CatalogRepository {
         }
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Upserts `products` in one transaction: COPY into a session temp table, then one
     /// `INSERT … ON CONFLICT DO UPDATE`. When an id repeats, the last record wins.
@@ -47,7 +47,7 @@ public struct CatalogRepository {
                                      price_tier, popularity, active) FROM STDIN
                 """) { write in
                 for (seq, p) in products.enumerated() {
-                    try write(CopyText.row([seq, p.productID, p.name, p.merchant, PostgresArray(p.categories), p.color,
+                    try write(CopyText.row([seq, p.productID, p.name, p.merchant, PQArray(p.categories), p.color,
                                             p.price, p.createdAt, p.priceTier, p.popularity, p.active]))
                 }
             }

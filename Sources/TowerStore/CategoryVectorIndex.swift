@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// Partial HNSW indexes, one per large top-level category (`WHERE category_path[1] = '<category>'`), so a
 /// feed filtered to such a category walks a graph of that category's products only: a few milliseconds
@@ -10,9 +10,9 @@ public struct CategoryVectorIndex {
     /// Every such index is named this prefix and 12 hex digits of the category's MD5.
     public static let namePrefix = "products_embedding_hnsw_category_"
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Builds the missing indexes of the top-level categories holding at least `minProducts` active products
     /// with a vector (same graph settings as `VectorIndex`), then ANALYZE; returns the categories it built.

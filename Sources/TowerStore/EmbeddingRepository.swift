@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// Reads what product texts are built from and writes text vectors (`tower catalog embed`).
 public struct EmbeddingRepository {
@@ -37,9 +37,9 @@ public struct EmbeddingRepository {
         }
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Active products with ids above `afterID`, in id order, at most `limit` (keyset pagination).
     public func activeProducts(after afterID: Int64 = Int64.min, limit: Int = 10_000) throws -> [Product] {
@@ -82,11 +82,11 @@ public struct EmbeddingRepository {
                      AS u(product_id, vector, hash, tier, version)
                 WHERE p.product_id = u.product_id AND p.active
                   AND (extract(epoch FROM p.updated_at) * 1000000)::bigint = u.version
-                """, [PostgresArray(updates.map(\.productID)),
-                      PostgresArray(updates.map { PostgresVector($0.vector).postgresText }),
-                      PostgresArray(updates.map(\.textHash)),
-                      PostgresArray(updates.map(\.priceTier)),
-                      PostgresArray(updates.map(\.version))])
+                """, [PQArray(updates.map(\.productID)),
+                      PQArray(updates.map { PQVector($0.vector).postgresText }),
+                      PQArray(updates.map(\.textHash)),
+                      PQArray(updates.map(\.priceTier)),
+                      PQArray(updates.map(\.version))])
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// Appends imported events to the event log (`events`) and fills the recent-interaction window.
@@ -21,14 +21,14 @@ public struct EventImportRepository {
         }
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let windowSeconds: Double
     private let eventIDHorizonSeconds: Double
 
     /// `windowSeconds`: the recent-interaction window (TOWER_WINDOW); events newer than now minus it
     /// also go to `interactions`, where the daemon reads a customer's recent history.
     /// `eventIDHorizonSeconds`: how long an `event_id` deduplicates (TOWER_EVENT_ID_HORIZON).
-    public init(_ connection: PostgresConnection, windowSeconds: Double,
+    public init(_ connection: PQConnection, windowSeconds: Double,
                 eventIDHorizonSeconds: Double = TowerSettings.defaultEventIDHorizonSeconds) {
         self.connection = connection
         self.windowSeconds = windowSeconds

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// Reads the event log and the catalog's vectors for training and offline evaluation.
 public struct EventLogRepository {
@@ -28,9 +28,9 @@ public struct EventLogRepository {
         public var createdAt: Double = 0
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Number of logged events.
     public func count() throws -> Int { try connection.query("SELECT count(*) FROM events")[0].decode(0) }

@@ -1,12 +1,12 @@
-import Postgres
+import LibPQ
 
 /// Enforces the event log's retention (TOWER_EVENT_RETENTION, default 90 days): events older than the
 /// retention, measured from the wall clock, are deleted in bounded chunks so the sweep never holds long locks.
 public struct EventRetentionRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let retentionSeconds: Double
 
-    public init(_ connection: PostgresConnection, retentionSeconds: Double) {
+    public init(_ connection: PQConnection, retentionSeconds: Double) {
         self.connection = connection
         self.retentionSeconds = retentionSeconds
     }

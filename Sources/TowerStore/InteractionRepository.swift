@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// An event to record, keyed by the id of the queue message that carried it (and by the producer's
@@ -62,10 +62,10 @@ public struct BatchResult: Sendable, Equatable {
 /// product vectors → `encode` (the user tower, batched) → upsert the vectors and prune interactions older
 /// than the window. The caller deletes the messages from the queue only after this returns.
 public final class InteractionRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let vectors: UserVectorRepository
 
-    public init(_ connection: PostgresConnection) {
+    public init(_ connection: PQConnection) {
         self.connection = connection
         vectors = UserVectorRepository(connection)
         // One round trip: `locked` takes the customer locks before any row reaches the inserts — `ready` joins it, and
@@ -142,7 +142,7 @@ public final class InteractionRepository {
     ///   - eventIDHorizon: seconds a producer `event_id` is remembered (TOWER_EVENT_ID_HORIZON): an event whose id
     ///     was recorded less than this before `now` is a duplicate.
     ///   - encode: the user tower: one history per customer (most recent first, 1…20 items) → one vector each.
-    /// - Throws: `PostgresError` (the transaction is rolled back; re-running the batch is safe; a data error —
+    /// - Throws: `PQError` (the transaction is rolled back; re-running the batch is safe; a data error —
     ///   SQLSTATE class 22/23 — is the events' own), `UserVectorWriteError` when the encoder's output is unfit to
     ///   store or refused (Tower's fault, not the events'), or what `encode` throws.
     public func apply(_ events: [IncomingEvent], now: Date, window: TimeInterval, modelVersion: String,
@@ -158,10 +158,10 @@ public final class InteractionRepository {
             let first = try connection.pipeline([
                 .sql("BEGIN"),
                 .prepared("ir_record", [
-                    PostgresArray(events.map(\.messageID)), PostgresArray(events.map(\.customerID)),
-                    PostgresArray(events.map(\.productID)), PostgresArray(events.map(\.eventName)),
-                    PostgresArray(events.map(\.occurredAt)), windowStart, now, PostgresArray(customers),
-                    PostgresArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
+                    PQArray(events.map(\.messageID)), PQArray(events.map(\.customerID)),
+                    PQArray(events.map(\.productID)), PQArray(events.map(\.eventName)),
+                    PQArray(events.map(\.occurredAt)), windowStart, now, PQArray(customers),
+                    PQArray(events.map(\.eventID)), now.addingTimeInterval(-eventIDHorizon),
                 ]),
                 vectors.historiesStatement(of: customers, now: now, windowStart: windowStart),
             ])
@@ -179,14 +179,14 @@ public final class InteractionRepository {
             let encoded = affected.filter { histories[$0] != nil }
             let output = encoded.isEmpty ? [] : try encode(encoded.map { histories[$0]! })
             try UserVectorRepository.check(output, for: encoded)
-            let second: [PostgresResult]
+            let second: [PQResult]
             do {
                 second = try connection.pipeline([
                     vectors.storeStatement(vectors: zip(encoded, output).map { (customerID: $0.0, embedding: $0.1) },
                                            modelVersion: modelVersion, updatedAt: now, pruning: affected, windowStart: windowStart),
                     .sql("COMMIT"),
                 ])
-            } catch let error as PostgresError where error.isDataError {
+            } catch let error as PQError where error.isDataError {
                 // The events passed the record statement: a data error now is about the vectors Tower computed.
                 throw UserVectorWriteError.refused(error)
             }

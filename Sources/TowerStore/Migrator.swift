@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// Errors of schema management, each saying what to do.
 public enum SchemaError: Error, CustomStringConvertible, Equatable {
@@ -20,11 +20,11 @@ public enum SchemaError: Error, CustomStringConvertible, Equatable {
 /// Applies `Migrations.all` in order, once each, recording versions in `schema_migrations`.
 /// Concurrent runs are serialised by an advisory lock, so several processes may migrate at start.
 public struct Migrator {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     /// Lock key for `pg_advisory_xact_lock` (arbitrary, fixed).
     private static let lockKey: Int64 = 0x746F_7765_725F_6D69
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// The applied schema version (0 for an empty database).
     public func currentVersion() throws -> Int {
@@ -79,7 +79,7 @@ public struct Migrator {
             SELECT format('GRANT USAGE ON SCHEMA public TO %I', $1::text),
                    format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I', $1::text),
                    format('GRANT SELECT ON %s TO %I', (SELECT string_agg(quote_ident(t), ', ') FROM unnest($2::text[]) AS t), $1::text)
-            """, [role, PostgresArray(Self.readOnlyTables)])[0]
+            """, [role, PQArray(Self.readOnlyTables)])[0]
         for column in 0..<3 { try connection.execute(try grants.decode(column, as: String.self)) }
     }
 }

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerRerank
 
@@ -8,10 +8,10 @@ import TowerRerank
 /// with COPY and replace the old ones of their kinds in one transaction.
 /// Called by `tower train` and by the daemon's sweep (TOWER_NEIGHBORS_INTERVAL; co-visitation kinds only).
 public struct NeighborRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let eventTypes: EventTypes
 
-    public init(_ connection: PostgresConnection, eventTypes: EventTypes) {
+    public init(_ connection: PQConnection, eventTypes: EventTypes) {
         self.connection = connection
         self.eventTypes = eventTypes
     }
@@ -42,7 +42,7 @@ public struct NeighborRepository {
     /// Replaces the rows of the given kinds, in one transaction; other kinds stay.
     private func replace(_ kinds: [(NeighborKind, [Int64: [Neighbor]])]) throws -> Int {
         try connection.transaction {
-            try connection.execute("DELETE FROM product_neighbors WHERE kind = ANY($1::text[])", [PostgresArray(kinds.map(\.0.rawValue))])
+            try connection.execute("DELETE FROM product_neighbors WHERE kind = ANY($1::text[])", [PQArray(kinds.map(\.0.rawValue))])
             return try connection.copyIn("COPY product_neighbors (product_id, kind, neighbor_id, score) FROM STDIN") { write in
                 for (kind, neighbors) in kinds {
                     for product in neighbors.keys.sorted() {

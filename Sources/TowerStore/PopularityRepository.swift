@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// Keeps `products.popularity` current: the fallback order of ranking for users without a vector.
@@ -13,11 +13,11 @@ public struct PopularityRepository {
     /// The default period: 30 days (TOWER_POPULARITY_PERIOD).
     public static let defaultPeriodSeconds: Double = 30 * 86_400
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let eventTypes: EventTypes
     private let periodSeconds: Double
 
-    public init(_ connection: PostgresConnection, eventTypes: EventTypes, periodSeconds: Double = defaultPeriodSeconds) {
+    public init(_ connection: PQConnection, eventTypes: EventTypes, periodSeconds: Double = defaultPeriodSeconds) {
         self.connection = connection
         self.eventTypes = eventTypes
         self.periodSeconds = periodSeconds
@@ -43,6 +43,6 @@ public struct PopularityRepository {
             FROM products q LEFT JOIN scores s ON s.product_id = q.product_id
             WHERE p.product_id = q.product_id AND NOT p.popularity_fixed
               AND p.popularity IS DISTINCT FROM coalesce(s.score, 0)
-            """, [PostgresArray(eventTypes.names), PostgresArray(weights), periodSeconds])
+            """, [PQArray(eventTypes.names), PQArray(weights), periodSeconds])
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerRerank
 
 /// Publishes re-ranker parameters to `rerank_parameters`, where every process that links TowerRanking (any
 /// host, any replica) reads the newest one and switches to it within its check interval, without a restart.
 public struct RerankParameterRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Stores `parameters` (validated) under their version, with the event weights (TOWER_EVENT_WEIGHTS)
     /// the serving side weighs the customer's history by, and makes them the served ones. Publishing a

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// The counts `tower status` shows.
 public struct StoreStatus: Equatable, Sendable {
@@ -25,9 +25,9 @@ public struct StoreStatus: Equatable, Sendable {
 
 /// Reads the store's schema version and table sizes.
 public struct StatusRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Exact counts (one snapshot). An unmigrated database (version 0) reports zeros.
     public func status() throws -> StoreStatus {

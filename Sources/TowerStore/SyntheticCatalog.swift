@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerMath
 
 /// A reproducible random catalog for ranking tests and `tower bench ranking`: `count` products with
@@ -81,7 +81,7 @@ public struct SyntheticCatalog: Sendable {
     }
 
     /// Loads products 1…count with COPY (and ANALYZE); `progress` is called after each 10,000 rows.
-    public func load(into connection: PostgresConnection, progress: (Int) -> Void = { _ in }) throws {
+    public func load(into connection: PQConnection, progress: (Int) -> Void = { _ in }) throws {
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         try connection.copyIn("""
             COPY products (product_id, name, merchant, category_path, color, price, popularity, created_at, embedding) FROM STDIN
@@ -89,7 +89,7 @@ public struct SyntheticCatalog: Sendable {
             for id in 1...Int64(count) {
                 var rng = SplitMix64(seed: seed ^ 0x5EED ^ UInt64(bitPattern: id))
                 let c = cluster(of: id)
-                let path = PostgresArray([Self.topCategory(c / 100), "sub\(c / 10)"])
+                let path = PQArray([Self.topCategory(c / 100), "sub\(c / 10)"])
                 let price = (Double(rng.next() % 50_000) + 100) / 100
                 let popularity = Double(rng.next() % 1000)
                 let created = start.addingTimeInterval(-Double(rng.next() % (365 * 86_400)))
@@ -105,7 +105,7 @@ public struct SyntheticCatalog: Sendable {
     }
 
     /// Stores the vectors of customers `ids` in `user_vectors` (`interests` as in `customerVector`).
-    public func loadCustomers(_ ids: ClosedRange<Int>, interests: Int = 1, into connection: PostgresConnection) throws {
+    public func loadCustomers(_ ids: ClosedRange<Int>, interests: Int = 1, into connection: PQConnection) throws {
         try connection.copyIn("COPY user_vectors (customer_id, embedding, model_version) FROM STDIN") { write in
             for i in ids {
                 var line = "\(i)\t"

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// Keeps `product_trending` current: per product, the sum of its events' weights (TOWER_EVENT_WEIGHTS) over
@@ -7,10 +7,10 @@ import TowerConfig
 /// the `events_time` index; the whole table is replaced in one transaction, so readers see the old rows or
 /// the new ones. Called by `tower train` and hourly by the daemon's sweep.
 public struct TrendingRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let eventTypes: EventTypes
 
-    public init(_ connection: PostgresConnection, eventTypes: EventTypes) {
+    public init(_ connection: PQConnection, eventTypes: EventTypes) {
         self.connection = connection
         self.eventTypes = eventTypes
     }
@@ -39,7 +39,7 @@ public struct TrendingRepository {
                 INSERT INTO product_trending (product_id, weight_1d, weight_7d, weight_30d, trend_score, refreshed_at)
                 SELECT product_id, coalesce(w1, 0), coalesce(w7, 0), w30, coalesce(w1, 0)::real - (w30 / 30)::real, now()
                 FROM sums
-                """, [PostgresArray(eventTypes.names), PostgresArray(weights)])
+                """, [PQArray(eventTypes.names), PQArray(weights)])
         }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// `tower users refresh`: the customers to recompute, their recomputation under the daemon's locks, and
 /// publishing the item tower's output as the served product vectors.
 public struct UserRefreshRepository {
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Customers with a stored vector or stored interactions.
     public func customerCount() throws -> Int {
@@ -45,7 +45,7 @@ public struct UserRefreshRepository {
                               updatedAt: now, pruning: sorted, windowStart: windowStart)
             let empty = sorted.filter { histories[$0] == nil }
             let removed = keepStale || empty.isEmpty ? 0
-                : try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PostgresArray(empty)])
+                : try connection.execute("DELETE FROM user_vectors WHERE customer_id = ANY($1::bigint[])", [PQArray(empty)])
             return (encoded.count, removed)
         }
     }
@@ -59,6 +59,6 @@ public struct UserRefreshRepository {
             UPDATE products AS p SET embedding = u.v::vector
             FROM unnest($1::bigint[], $2::text[]) AS u(id, v)
             WHERE p.product_id = u.id AND p.embedding IS DISTINCT FROM u.v::vector
-            """, [PostgresArray(vectors.map(\.productID)), PostgresArray(vectors.map { PostgresVector($0.vector).postgresText })])
+            """, [PQArray(vectors.map(\.productID)), PQArray(vectors.map { PQVector($0.vector).postgresText })])
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// One interaction of a customer's recent history, with the product's served vector.
 public struct HistoryItem: Sendable, Equatable {
@@ -40,9 +40,9 @@ public final class UserVectorRepository {
     /// The most recent interactions the user tower reads.
     public static let historyLimit = 20
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) {
+    public init(_ connection: PQConnection) {
         self.connection = connection
         connection.prepare("uv_lock", "SELECT pg_advisory_xact_lock(c) FROM unnest($1::bigint[]) AS c")
         // A product's vector is sent once per result (NULL in its other rows): popular products recur across
@@ -89,7 +89,7 @@ public final class UserVectorRepository {
     /// customer's interactions or vector takes this lock first, so the stored vector always reflects the stored
     /// interactions. Call inside a transaction.
     public func lock(customers: [Int64]) throws {
-        try connection.query(prepared: "uv_lock", [PostgresArray(Self.lockOrder(customers))])
+        try connection.query(prepared: "uv_lock", [PQArray(Self.lockOrder(customers))])
     }
 
     /// The customers, once each, in the order their locks are taken.
@@ -106,18 +106,18 @@ public final class UserVectorRepository {
     /// The statement behind `histories(of:)`, to run in a pipeline.
     func historiesStatement(of customers: [Int64], now: Date, windowStart: Date,
                             limit: Int = UserVectorRepository.historyLimit) -> PipelinedStatement {
-        .prepared("uv_histories", [PostgresArray(customers), now, windowStart, limit])
+        .prepared("uv_histories", [PQArray(customers), now, windowStart, limit])
     }
 
     /// Reads the result of `historiesStatement`.
-    func histories(from rows: PostgresResult) throws -> [Int64: [HistoryItem]] {
+    func histories(from rows: PQResult) throws -> [Int64: [HistoryItem]] {
         var vectors: [Int64: [Float]] = [:]
         for row in rows.rows where !row.isNull(4) { vectors[try row.decode(1)] = try row.decode(4, as: [Float].self) }
         var out: [Int64: [HistoryItem]] = [:]
         for row in rows.rows {
             let product: Int64 = try row.decode(1)
             guard let vector = vectors[product] else {
-                throw PostgresError.decoding(column: "embedding", message: "no vector sent for product \(product)")
+                throw PQError.decoding(column: "embedding", message: "no vector sent for product \(product)")
             }
             let item = HistoryItem(productID: product, productVector: vector, eventName: try row.decode(2),
                                    ageSeconds: Float(try row.decode(3, as: Double.self)))
@@ -141,13 +141,13 @@ public final class UserVectorRepository {
         let dimension = vectors.first?.embedding.count ?? 0
         precondition(vectors.allSatisfy { $0.embedding.count == dimension }, "user vectors of one batch must have one dimension")
         return .prepared("uv_store", [
-            PostgresArray(vectors.map(\.customerID)), FloatRows(vectors.map(\.embedding)),
-            modelVersion, updatedAt, PostgresArray(pruning), windowStart, dimension,
+            PQArray(vectors.map(\.customerID)), FloatRows(vectors.map(\.embedding)),
+            modelVersion, updatedAt, PQArray(pruning), windowStart, dimension,
         ])
     }
 
     /// Reads the result of `storeStatement`.
-    func storeCounts(from result: PostgresResult) throws -> (stored: Int, pruned: Int) {
+    func storeCounts(from result: PQResult) throws -> (stored: Int, pruned: Int) {
         (try result[0].decode(0), try result[0].decode(1))
     }
 
@@ -171,7 +171,7 @@ public final class UserVectorRepository {
 
 /// Equal-length float vectors as one flat `float4[]` parameter, sliced back into rows in SQL. It travels in
 /// PostgreSQL's binary array format: parsing thousands of decimal floats was a fifth of the server's CPU per batch.
-struct FloatRows: PostgresBinaryBindable {
+struct FloatRows: PQBinaryBindable {
     let rows: [[Float]]
     init(_ rows: [[Float]]) { self.rows = rows }
 

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 
 /// Why a batch's user vectors cannot be written: a fault of Tower's own (the model, the schema), never of the
 /// events' data. The batch's transaction is rolled back and the batch stays on the queue; it must not be
@@ -11,7 +11,7 @@ public enum UserVectorWriteError: Error, CustomStringConvertible, Sendable {
     /// A vector holds NaN or ±infinity.
     case nonFinite(customerID: Int64)
     /// PostgreSQL refused the computed vectors with a data error (SQLSTATE class 22/23).
-    case refused(PostgresError)
+    case refused(PQError)
 
     public var description: String {
         let fix = "an internal fault, not the events': the batch stays on the queue; check the model (TOWER_MODEL_PATH, reload with SIGHUP) and the schema (`tower migrate`)"

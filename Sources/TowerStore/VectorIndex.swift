@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 
 /// The HNSW index ranking uses on `products.embedding` (cosine ops): create, drop, inspect.
 /// DDL needs the table owner's role (TOWER_DATABASE_URL), not the read-only one.
@@ -39,9 +39,9 @@ public struct VectorIndex {
         public let tuplesTotal: Int
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
 
-    public init(_ connection: PostgresConnection) { self.connection = connection }
+    public init(_ connection: PQConnection) { self.connection = connection }
 
     /// Creates the index; false when a valid one already exists (drop it first to rebuild). An invalid
     /// leftover of a failed concurrent build is dropped and rebuilt.
@@ -88,7 +88,7 @@ public struct VectorIndex {
     }
 
     /// The progress of a running build on `products` (from another connection), or nil.
-    public static func buildProgress(_ connection: PostgresConnection) throws -> Progress? {
+    public static func buildProgress(_ connection: PQConnection) throws -> Progress? {
         let r = try connection.query("""
             SELECT phase, tuples_done, tuples_total FROM pg_stat_progress_create_index
             WHERE relid = 'products'::regclass

@@ -1,14 +1,16 @@
 import Foundation
+import LibPQ
 import Logging
-import Postgres
+import TowerConfig
 import TowerMath
+import TowerModel
 import TowerQueue
 import TowerStore
 
 /// A reason the daemon cannot start, with what to do about it.
 public enum DaemonError: Error, CustomStringConvertible {
     case system(String, Int32)
-    case model(path: String, underlying: Error)
+    case model(path: String, underlying: any Error)
 
     public var description: String {
         switch self {
@@ -54,7 +56,7 @@ public final class Daemon {
         let preflight = Preflight(configuration: configuration)
         let model = try preflight.model()
         logModel(model, event: "model loaded", previous: nil)
-        let database = try preflight.database(retry: Postgres.RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 5))
+        let database = try preflight.database(retry: LibPQ.RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 5))
         logger.info("\(database)")
         configuration.sqs.credentials.observer = { [logger] event in
             switch event {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import LibPQ
 import Synchronization
 
 /// Why PostgreSQL does not take towerd's writes: the failures during which a worker holds its batch and retries
@@ -20,7 +20,7 @@ public enum DatabaseProblem: String, Sendable, CaseIterable {
 
     /// The problem an error shows, or nil for one a retry is not meant for (schema, rights, data) or that is
     /// ordinary contention (deadlock, serialization failure: retried quietly).
-    public init?(_ error: PostgresError) {
+    public init?(_ error: PQError) {
         switch error {
         case .connectionFailed, .connectionLost: self = .unreachable
         case .server(let e):
@@ -54,7 +54,7 @@ public enum DatabaseProblem: String, Sendable, CaseIterable {
     }
 
     /// True for the failures a retry may cure: the batch is held and retried.
-    static func isRetried(_ error: PostgresError) -> Bool { error.isTransient || DatabaseProblem(error) != nil }
+    static func isRetried(_ error: PQError) -> Bool { error.isTransient || DatabaseProblem(error) != nil }
 }
 
 /// The daemon's one view of whether its database takes writes, fed by every worker's attempts: logs the state
@@ -85,7 +85,7 @@ public final class DatabaseHealth: Sendable {
     }
 
     /// A worker's attempt failed with a problem (the batch is held and retried): logs when the state changes.
-    public func failed(worker: Int, _ problem: DatabaseProblem, error: PostgresError) {
+    public func failed(worker: Int, _ problem: DatabaseProblem, error: PQError) {
         let (wentDown, changed) = state.withLock { s -> (Bool, Bool) in
             s.failedAttempts += 1
             let wasDown = !s.failing.isEmpty

@@ -145,7 +145,7 @@ public struct EventDecoder: Sendable {
     }
 
     /// A short, single-line account of a JSON parse failure (no body content).
-    private static func summary(of error: Error) -> String {
+    private static func summary(of error: any Error) -> String {
         switch error {
         case DecodingError.dataCorrupted(let c): return c.debugDescription
         case DecodingError.typeMismatch(_, let c): return c.debugDescription
@@ -167,7 +167,7 @@ private struct RawBody: Decodable {
         case eventID = "event_id"
     }
 
-    init(from decoder: Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let c: KeyedDecodingContainer<Keys>
         do { c = try decoder.container(keyedBy: Keys.self) } catch {
             throw RejectionReason.malformedJSON("the top level must be an object")

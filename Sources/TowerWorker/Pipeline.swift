@@ -1,6 +1,7 @@
 import Foundation
+import LibPQ
 import Logging
-import Postgres
+import TowerConfig
 import TowerModel
 import TowerQueue
 import TowerStore
@@ -43,7 +44,7 @@ public enum PipelineError: Error, CustomStringConvertible {
     /// The database stayed unavailable until the queue stopped hiding the batch (its visibility could not be extended).
     case visibilityExpired(seconds: Int)
     /// The database refused the batch for a reason a retry cannot cure (schema, permissions).
-    case database(PostgresError)
+    case database(PQError)
     /// Tower's own fault (the model's output, the schema): the events are healthy and are never dead-lettered for it.
     case `internal`(UserVectorWriteError)
 
@@ -68,7 +69,7 @@ public enum PipelineError: Error, CustomStringConvertible {
 public final class Pipeline {
     private let configuration: DaemonConfiguration
     private let decoder: EventDecoder
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let repository: InteractionRepository
     private let model: ModelHolder
     private let metrics: DaemonMetrics
@@ -82,12 +83,12 @@ public final class Pipeline {
     /// and the delete remain, or, for a batch that never gets there (all duplicates or rejected, a failure),
     /// when `apply` returns. The worker's cue to receive its next batch meanwhile.
     private let finishing: () -> Void
-    private let databaseRetry = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.1, maxDelay: 2)
+    private let databaseRetry = LibPQ.RetryPolicy(maxAttempts: nil, baseDelay: 0.1, maxDelay: 2)
     /// The queue side of every batch; may run on another thread than `apply` (one batch at a time).
     public let settler: Settler
 
     /// `health` (with this worker's `index`) is told of each failed and successful attempt.
-    public init(configuration: DaemonConfiguration, queue: SQSClient, connection: PostgresConnection, model: ModelHolder,
+    public init(configuration: DaemonConfiguration, queue: SQSClient, connection: PQConnection, model: ModelHolder,
                 metrics: DaemonMetrics, stop: StopSignal, logger: Logger, health: DatabaseHealth? = nil, index: Int = 0,
                 alive: @escaping () -> Void = {}, finishing: @escaping () -> Void = {}) {
         self.configuration = configuration
@@ -208,19 +209,19 @@ public final class Pipeline {
     /// refused ones. Unfit model output is never the events' fault: it throws `PipelineError.internal`.
     private func apply(_ events: [IncomingEvent], stillHidden: () -> Bool, encodeTime: inout Double,
                        historiesRead: () -> Void)
-        throws -> (BatchResult, refused: [(String, PostgresError)]) {
+        throws -> (BatchResult, refused: [(String, PQError)]) {
         do {
             return (try applyRetrying(events, stillHidden: stillHidden, encodeTime: &encodeTime, historiesRead: historiesRead), [])
-        } catch let error as PostgresError where error.isDataError {
+        } catch let error as PQError where error.isDataError {
             var merged = BatchResult()
-            var refused: [(String, PostgresError)] = []
+            var refused: [(String, PQError)] = []
             for event in events {
                 do {
                     let one = try applyRetrying([event], stillHidden: stillHidden, encodeTime: &encodeTime, historiesRead: historiesRead)
                     merged.outcomes.merge(one.outcomes) { a, _ in a }
                     merged.updatedCustomers += one.updatedCustomers
                     merged.prunedInteractions += one.prunedInteractions
-                } catch let error as PostgresError where error.isDataError {
+                } catch let error as PQError where error.isDataError {
                     refused.append((event.messageID, error))
                 }
             }
@@ -263,7 +264,7 @@ public final class Pipeline {
             }
             health?.succeeded(worker: index)
             return result
-        } catch let error as PostgresError where !error.isDataError {
+        } catch let error as PQError where !error.isDataError {
             metrics.countDatabaseError()
             throw PipelineError.database(error)
         } catch let error as UserVectorWriteError {

@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import TowerConfig
 import TowerJSON
 import TowerQueue
 import TowerStore
@@ -30,8 +31,8 @@ public struct Preflight {
     /// Connects (retrying per `retry`) and requires the schema version this build knows; with `requireWrites`
     /// (`towerd --check`) also that the database takes writes now. The daemon starts without that: it rides
     /// out a read-only or locked database, reporting it. Returns a one-line account.
-    public func database(retry: Postgres.RetryPolicy = .none, requireWrites: Bool = false) throws -> String {
-        let connection = try PostgresConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts, retry: retry)
+    public func database(retry: LibPQ.RetryPolicy = .none, requireWrites: Bool = false) throws -> String {
+        let connection = try PQConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts, retry: retry)
         try Migrator(connection).requireCurrent()
         guard requireWrites else { return "PostgreSQL reachable, schema at version \(Migrations.latestVersion)" }
         try Self.probeWrites(connection)
@@ -41,7 +42,7 @@ public struct Preflight {
     /// Takes the locks a batch's writes take, in a transaction that changes nothing, within 2 s: fails when the
     /// database is read-only or another session holds a conflicting lock on the tables.
     /// - Throws: `PreflightError.databaseNotWritable` naming the problem.
-    static func probeWrites(_ connection: PostgresConnection) throws {
+    static func probeWrites(_ connection: PQConnection) throws {
         do {
             try connection.transaction {
                 try connection.query("SELECT set_config('lock_timeout', $1, true)", ["2000"])
@@ -49,7 +50,7 @@ public struct Preflight {
                 try connection.execute("UPDATE processed_messages SET processed_at = processed_at WHERE false")
                 try connection.execute("LOCK TABLE events, interactions, user_vectors, producer_event_ids IN ROW EXCLUSIVE MODE")
             }
-        } catch let error as PostgresError {
+        } catch let error as PQError {
             guard let problem = DatabaseProblem(error) else { throw error }
             throw PreflightError.databaseNotWritable(problem, error: "\(error)")
         }

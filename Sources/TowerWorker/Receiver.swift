@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import LibPQ
 import TowerQueue
 
 /// A worker's receive side, on its own thread and queue client. The worker asks for its next batch when
@@ -19,7 +19,7 @@ final class Receiver: @unchecked Sendable {
     /// Holds each received batch from the receive on (extending its visibility while it runs long).
     private let keeper: VisibilityKeeper
     /// Waits after failed receives: 0.5 s doubling to 30 s, with jitter.
-    private let backoff = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
+    private let backoff = LibPQ.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
 
     private let batches = HandOff<HeldBatch>()
     // `wanted` is only touched under `condition`.

@@ -1,6 +1,7 @@
 import Foundation
+import LibPQ
 import Logging
-import Postgres
+import TowerConfig
 import TowerStore
 
 /// The periodic sweep, on its own thread and connection so batches never wait for it: deletes the
@@ -13,7 +14,7 @@ final class Sweeper: @unchecked Sendable {
     private let configuration: DaemonConfiguration
     private let stop: StopSignal
     private let logger: Logger
-    private var connection: PostgresConnection?
+    private var connection: PQConnection?
     /// When this daemon last recomputed `product_neighbors` (nil: not yet, so the first sweep does).
     private var neighborsRefreshed: ContinuousClock.Instant?
 
@@ -38,7 +39,7 @@ final class Sweeper: @unchecked Sendable {
     /// One sweep. Deletes in chunks so no statement holds many row locks for long.
     func sweep(now: Date) throws {
         let started = ContinuousClock.now
-        let c = try connection ?? PostgresConnection(url: configuration.databaseURL, timeouts: configuration.sweepTimeouts)
+        let c = try connection ?? PQConnection(url: configuration.databaseURL, timeouts: configuration.sweepTimeouts)
         connection = c
         let interactions = InteractionRepository(c)
         let chunk = 10_000

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import TowerQueue
 
 /// The daemon's condition as systemd (`WATCHDOG=1`, `STATUS=`) and `GET /health` see it.
 public struct DaemonCondition: Sendable, Equatable {

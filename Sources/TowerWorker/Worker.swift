@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Postgres
+import LibPQ
 import TowerQueue
 
 /// One worker, three threads in a row: a `Receiver` long-polls the next batch, the worker thread applies
@@ -21,7 +21,7 @@ final class Worker: @unchecked Sendable {
     private let keeper: VisibilityKeeper
     private let logger: Logger
     /// Waits after failed connections or refused batches: 0.5 s doubling to 30 s, with jitter.
-    private let backoff = Postgres.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
+    private let backoff = LibPQ.RetryPolicy(maxAttempts: nil, baseDelay: 0.5, maxDelay: 30)
 
     init(index: Int, configuration: DaemonConfiguration, model: ModelHolder, metrics: DaemonMetrics, stop: StopSignal,
          heartbeats: Heartbeats, health: DatabaseHealth, keeper: VisibilityKeeper, logger: Logger) throws {
@@ -88,19 +88,19 @@ final class Worker: @unchecked Sendable {
     }
 
     /// Connects to PostgreSQL, retrying with backoff until it works or the daemon stops.
-    private func connect() -> PostgresConnection? {
+    private func connect() -> PQConnection? {
         var failures = 0
         while !stop.isStopping {
             heartbeats.beat(index)
             do {
-                let connection = try PostgresConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts)
+                let connection = try PQConnection(url: configuration.databaseURL, timeouts: configuration.databaseTimeouts)
                 health.succeeded(worker: index, committed: false)
                 return connection
             } catch {
                 failures += 1
                 metrics.countDatabaseError()
                 let wait = backoff.delay(forAttempt: failures - 1)
-                if let error = error as? PostgresError, let problem = DatabaseProblem(error) {
+                if let error = error as? PQError, let problem = DatabaseProblem(error) {
                     health.failed(worker: index, problem, error: error)
                 } else {
                     logger.error("cannot connect to PostgreSQL; retrying", metadata: ["error": "\(error)"])

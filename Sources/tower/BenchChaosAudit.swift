@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerModel
 import TowerQueue
@@ -114,7 +114,7 @@ struct ChaosFigures: Codable {
 
 /// Checks what a chaos run left behind against what it sent.
 struct ChaosAudit {
-    let connection: PostgresConnection
+    let connection: PQConnection
     let sqs: SQSConfiguration
     let deadLetterQueueURL: String
 

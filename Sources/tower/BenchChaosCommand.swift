@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerMath
 import TowerQueue
@@ -104,7 +104,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
         let url = try BenchScratch.createDatabase(database, admin: admin, rw: rw)
         defer { if !keep { try? BenchScratch.dropDatabase(database, admin: admin) } }
         note("loading \(products) products into \(database)")
-        try workload.loadCatalog(PostgresConnection(url: url))
+        try workload.loadCatalog(PQConnection(url: url))
 
         let client = try SQSClient(configuration: sqs)
         let name = "tower-chaos-\(getpid())"
@@ -151,7 +151,7 @@ struct BenchChaosCommand: AsyncParsableCommand {
         }
 
         note("auditing")
-        let audit = ChaosAudit(connection: try PostgresConnection(url: url), sqs: sqs, deadLetterQueueURL: dlq)
+        let audit = ChaosAudit(connection: try PQConnection(url: url), sqs: sqs, deadLetterQueueURL: dlq)
         try audit.messages(produced: messages.produced, messageIDs: producer.sentMessageIDs, into: &figures)
         try audit.vectors(model: ModelHolder(path: modelPath, eventTypes: settings.eventTypes), window: settings.windowSeconds,
                           tolerance: tolerance, into: &figures)

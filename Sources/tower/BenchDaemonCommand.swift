@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerMath
 import TowerQueue
@@ -75,7 +75,7 @@ struct BenchDaemonCommand: AsyncParsableCommand {
                 if !keep { for name in ["tower_bench", "tower_bench_peer"] { try? BenchScratch.dropDatabase(name, admin: admin) } }
             }
             note("loading \(products) products into tower_bench")
-            let connection = try PostgresConnection(url: towerURL)
+            let connection = try PQConnection(url: towerURL)
             try workload.loadCatalog(connection)
 
             var rows: [Row] = []
@@ -281,7 +281,7 @@ struct BenchServers {
     func queueCPU() -> Double? { queuePID.map { BenchCPU.seconds(pid: $0) } }
 
     func databaseCPU(application: String) throws -> [Int32: Double] {
-        let c = try PostgresConnection(url: adminURL)
+        let c = try PQConnection(url: adminURL)
         let pids: [Int32] = try c.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [application]).rows.map { try $0.decode(0) }
         return BenchCPU.snapshot(pids)
     }

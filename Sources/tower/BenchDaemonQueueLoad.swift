@@ -34,7 +34,7 @@ final class BenchProducer: @unchecked Sendable {
     private let pollInterval: Double
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
-    private var failure: Error?
+    private var failure: (any Error)?
     /// Messages sent so far (written by the producer thread only, after `start`).
     private var sent = 0
     /// The queue's message id of each message sent, in the source's order.
@@ -151,7 +151,7 @@ final class BenchCeiling: @unchecked Sendable {
     private var count = 0
     private var first: ContinuousClock.Instant?
     private var last: ContinuousClock.Instant?
-    private var failure: Error?
+    private var failure: (any Error)?
 
     /// Messages deleted so far.
     var consumed: Int { lock.withLock { count } }

@@ -1,7 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerMath
-import TowerModel
 import TowerStore
 
 /// The daemon benchmark's workload, shaped like the Python peer's (`peer_setup.py`): products with random
@@ -74,7 +73,7 @@ struct BenchWorkload {
     }
 
     /// Creates the schema and loads the products (vectors and popularity) into an empty database.
-    func loadCatalog(_ connection: PostgresConnection) throws {
+    func loadCatalog(_ connection: PQConnection) throws {
         try Migrator(connection).migrate()
         var rng = SplitMix64(seed: seed ^ 0xC0FFEE)
         let cdf = popularityCDF()
@@ -90,7 +89,7 @@ struct BenchWorkload {
     }
 
     /// Empties the event tables and loads each customer's seeded history into `events` and `interactions`.
-    func resetHistory(_ connection: PostgresConnection) throws {
+    func resetHistory(_ connection: PQConnection) throws {
         try connection.execute("TRUNCATE events, interactions, user_vectors, processed_messages RESTART IDENTITY")
         var stream = EventStream(cdf: popularityCDF(), customers: customers, seed: seed ^ 0x415)
         let now = Date()

@@ -1,7 +1,8 @@
 import ArgumentParser
+import CDispatch
 import Foundation
 import TowerMath
-import TowerModel
+import TowerTextEncoder
 
 /// `tower bench encoder`: MiniLM products/s on generated product texts, batch 1 and batch 32.
 struct BenchEncoderCommand: AsyncParsableCommand {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import TowerConfig
+import TowerEvaluation
 import TowerMath
 import TowerModel
+import TowerTraining
 
 /// `tower bench model`: user tower forward pass (1 and 256 users) against single-thread SGEMM, and training speed.
 struct BenchModelCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerMath
 import TowerRanking
@@ -80,7 +80,7 @@ struct BenchRankingCommand: AsyncParsableCommand {
 
     /// One catalog size: load, build the index, time exact, HNSW and automatic, measure recall. Prints as it goes.
     private func bench(size: Int, db: ScratchBenchDatabase) throws {
-        let writer = try PostgresConnection(url: db.readWriteURL)
+        let writer = try PQConnection(url: db.readWriteURL)
         try Migrator(writer).migrate()
         let catalog = SyntheticCatalog(count: size)
         var start = Date()
@@ -211,7 +211,7 @@ struct ScratchBenchDatabase {
 
     init(readWriteURL rw: String, readOnlyURL ro: String) throws {
         maintenanceURL = rw
-        let admin = try PostgresConnection(url: rw)
+        let admin = try PQConnection(url: rw)
         try admin.execute("SELECT 1")  // reachable before DDL
         try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         try admin.execute("CREATE DATABASE \(name) TEMPLATE template1")
@@ -220,7 +220,7 @@ struct ScratchBenchDatabase {
     }
 
     func drop() {
-        guard let admin = try? PostgresConnection(url: maintenanceURL) else { return }
+        guard let admin = try? PQConnection(url: maintenanceURL) else { return }
         _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 

@@ -1,10 +1,10 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
-import TowerModel
 import TowerRanking
 import TowerRerank
 import TowerStore
+import TowerTraining
 
 /// The two-stage scenario of `tower bench ranking`: synthetic recent events, the serving tables and a
 /// published re-ranker, so feeds re-rank their first positions as in a shop after `tower train`.
@@ -12,7 +12,7 @@ extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
     /// days) for customers 1…`customers` (their window history too) and as many background customers, then
     /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights in the trained shape.
-    static func prepareRerank(_ writer: PostgresConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10) throws {
+    static func prepareRerank(_ writer: PQConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10) throws {
         let start = Date()
         try writer.execute("SELECT setseed(0.42)")
         try writer.execute("""

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerQueue
 
 /// What the daemon benchmarks set up and tear down: the towerd binary, scratch databases and queues, the queue
@@ -18,7 +18,7 @@ enum BenchScratch {
     /// Creates (after dropping) database `name` owned by the role of `rw`; returns `rw` pointed at it.
     static func createDatabase(_ name: String, admin: String, rw: String) throws -> String {
         let owner = URLComponents(string: rw)?.user ?? "tower"
-        let c = try PostgresConnection(url: admin)
+        let c = try PQConnection(url: admin)
         let sql = try c.query("""
             SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text), format('CREATE DATABASE %I OWNER %I TEMPLATE template1', $1::text, $2::text)
             """, [name, owner])[0]
@@ -30,7 +30,7 @@ enum BenchScratch {
     }
 
     static func dropDatabase(_ name: String, admin: String) throws {
-        let c = try PostgresConnection(url: admin)
+        let c = try PQConnection(url: admin)
         try c.execute(try c.query("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", [name])[0].decode(0, as: String.self))
     }
 

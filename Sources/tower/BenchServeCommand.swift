@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import LibPQ
 import Logging
-import Postgres
+import TowerConfig
 import TowerMath
 import TowerRanking
 import TowerServe
@@ -70,7 +71,7 @@ struct BenchServeCommand: AsyncParsableCommand {
 
     /// The catalog, customers, index and two-stage serving data of `tower bench ranking`.
     private func prepare(_ db: ScratchBenchDatabase) throws {
-        let writer = try PostgresConnection(url: db.readWriteURL)
+        let writer = try PQConnection(url: db.readWriteURL)
         try Migrator(writer).migrate()
         let start = Date()
         let catalog = SyntheticCatalog(count: products)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import TowerModel
 import TowerStore
+import TowerTextEncoder
 
 /// `tower catalog embed`: MiniLM text vectors for every product whose text changed.
 struct CatalogEmbedCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
+import TowerConfig
 import TowerWorker
 
 /// Runs a command's body. A thrown error is printed as `tower: <description>` (secrets masked) on stderr and the process
@@ -28,7 +29,7 @@ func printError(_ line: String) {
 
 extension GlobalOptions {
     /// A read/write connection (TOWER_DATABASE_URL), retrying for a few seconds while the server starts.
-    func connect() throws -> PostgresConnection {
-        try PostgresConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
+    func connect() throws -> PQConnection {
+        try PQConnection(url: settings().requireDatabaseURL(), retry: RetryPolicy(maxAttempts: 6, maxDelay: 2))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+import TowerConfig
 import TowerMath
-import TowerModel
+import TowerTextEncoder
 
 extension GlobalOptions {
     /// The MiniLM encoder from TOWER_ENCODER_DIR (error names `deploy/local.sh models` when missing).

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import TowerConfig
+import TowerEvaluation
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
 
 /// `tower evaluate`: scores the trained model (two-stage when it holds a re-ranker) against the baselines.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
 import TowerStore
 
 /// What the two import commands share: the file check, the schema check, progress and the rejection report.
@@ -23,7 +23,7 @@ enum ImportSupport {
         """
 
     /// Opens the database, checking that the schema is current, and counts the file's lines for the progress bar.
-    static func prepare(_ global: GlobalOptions, file: String) throws -> (PostgresConnection, Int) {
+    static func prepare(_ global: GlobalOptions, file: String) throws -> (PQConnection, Int) {
         guard FileManager.default.isReadableFile(atPath: file) else {
             throw ImportFileError.cannotOpen(path: file, reason: "no such readable file")
         }

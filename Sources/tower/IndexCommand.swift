@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Postgres
+import LibPQ
+import TowerConfig
 import TowerRanking
 import TowerStore
 
@@ -137,7 +138,7 @@ final class ProgressWatcher: @unchecked Sendable {
     private var finished = false
 
     init(url: String) throws {
-        let connection = try PostgresConnection(url: url)
+        let connection = try PQConnection(url: url)
         Thread.detachNewThread { [self] in watch(connection) }
     }
 
@@ -150,7 +151,7 @@ final class ProgressWatcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func watch(_ connection: PostgresConnection) {
+    private func watch(_ connection: PQConnection) {
         var progress: Progress?
         while !waitForStop(seconds: 2) {
             guard let p = try? VectorIndex.buildProgress(connection), p.tuplesTotal > 0 else { continue }

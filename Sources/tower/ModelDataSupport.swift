@@ -1,6 +1,6 @@
 import Foundation
 import TowerConfig
-import TowerModel
+import TowerEvaluation
 import TowerStore
 
 /// Loading the catalog's vectors and the event log for `tower train` and `tower evaluate`.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import TowerConfig
 import TowerModel
+import TowerRerank
 import TowerStore
 
 /// `tower rerank …`: the re-ranker every ranking process serves, stored in PostgreSQL.

@@ -1,6 +1,5 @@
 import Foundation
 import TowerMath
-import TowerModel
 
 /// A single-precision GEMM `C[m×n] = A[m×k] · B[k×n]` on the calling thread, with its own buffers:
 /// the machine's matrix-product rate next to what a benchmark achieves.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import TowerConfig
 import TowerServe
 import TowerWorker
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import TowerModel
 
 /// `tower text …`: the text encoder, for operators and for checking it against references.
 struct TextCommand: AsyncParsableCommand {

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import TowerConfig
+import TowerEvaluation
 import TowerMath
 import TowerModel
+import TowerRerank
 import TowerStore
+import TowerTraining
 
 /// `tower train`: trains the user tower (and the item residuals), then the re-ranker, on the event log.
 struct TrainCommand: AsyncParsableCommand {

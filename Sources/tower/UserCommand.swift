@@ -105,7 +105,7 @@ private struct UserShowOutput: Encodable {
     enum CodingKeys: String, CodingKey { case customerID = "customer_id", vector, recentInteractions = "recent_interactions" }
 
     /// `vector` is written as null when absent (not omitted), so scripts can test for it.
-    func encode(to encoder: Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(customerID, forKey: .customerID)
         try c.encode(vector, forKey: .vector)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TowerConfig
 import TowerMath
 import TowerModel
 import TowerStore

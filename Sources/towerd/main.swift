@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TowerConfig
 import TowerMath
+import TowerModel
 import TowerWorker
 
 /// `towerd`: consumes interaction events from the queue and keeps user vectors current.

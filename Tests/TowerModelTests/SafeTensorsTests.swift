@@ -1,7 +1,7 @@
 import Foundation
 import TowerMath
-import XCTest
 @testable import TowerModel
+import XCTest
 
 final class SafeTensorsTests: XCTestCase {
     private func temporaryPath() -> String {

@@ -1,7 +1,8 @@
 import Foundation
 import TowerMath
-import XCTest
 @testable import TowerModel
+import TowerTestSupport
+import XCTest
 
 final class UserTowerModelTests: XCTestCase {
     private let weights: [String: Float] = ["view": 0.1, "click": 2, "cart": 5]

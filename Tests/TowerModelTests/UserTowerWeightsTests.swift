@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 @testable import TowerModel
+import TowerTestSupport
+import XCTest
 
 final class UserTowerWeightsTests: XCTestCase {
     private let weights: [String: Float] = ["view": 0.1, "click": 2, "cart": 5]

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerRanking
 import TowerTestSupport
 import XCTest
@@ -66,7 +66,7 @@ final class ErrorTests: XCTestCase {
         let ranker = f.ranker { $0.maxConnections = 2 }
         let before = try ranker.feed(customer: 1)
         // Terminate the ranker's sessions (the pooled connections are now dead); only a superuser may.
-        let admin = try PostgresConnection(url: TestEnvironment.url(try TestEnvironment.require("TOWER_ADMIN_DATABASE_URL"),
+        let admin = try PQConnection(url: TestEnvironment.url(try TestEnvironment.require("TOWER_ADMIN_DATABASE_URL"),
                                                                     database: f.db.name))
         try admin.execute("""
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity

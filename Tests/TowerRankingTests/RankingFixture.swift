@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerMath
 import TowerRanking
 import TowerStore
@@ -22,7 +22,7 @@ final class RankingFixture {
     }
 
     let db: ScratchDatabase
-    let writer: PostgresConnection
+    let writer: PQConnection
     private(set) var products: [Product] = []
     private(set) var customers: [Int64: [Float]] = [:]
     var rng = SplitMix64(seed: 7)
@@ -73,8 +73,8 @@ final class RankingFixture {
                 try writer.execute("""
                     INSERT INTO products (product_id, name, merchant, category_path, color, price, popularity, created_at, active, embedding)
                     VALUES ($1, $2, $3, $4::text[], $5, $6, $7, $8, $9, $10::vector)
-                    """, [p.id, "Product \(p.id)", p.merchant, PostgresArray(p.category), p.color, p.price, p.popularity,
-                          p.createdAt, p.active, p.vector.map(PostgresVector.init)])
+                    """, [p.id, "Product \(p.id)", p.merchant, PQArray(p.category), p.color, p.price, p.popularity,
+                          p.createdAt, p.active, p.vector.map(PQVector.init)])
             }
         }
         products += list
@@ -82,7 +82,7 @@ final class RankingFixture {
 
     func addCustomer(_ id: Int64, vector: [Float]) throws {
         try writer.execute("INSERT INTO user_vectors (customer_id, embedding, model_version) VALUES ($1, $2::vector, 'test')",
-                           [id, PostgresVector(vector)])
+                           [id, PQVector(vector)])
         customers[id] = vector
     }
 
@@ -141,7 +141,7 @@ extension XCTestCase {
     }
 
     /// Scans of index `name` so far (`pg_stat_user_indexes`).
-    func indexScans(_ connection: PostgresConnection, _ name: String) throws -> Int {
+    func indexScans(_ connection: PQConnection, _ name: String) throws -> Int {
         try connection.query("SELECT coalesce(sum(idx_scan), 0)::bigint FROM pg_stat_user_indexes WHERE indexrelname = $1",
                              [name])[0].decode(0)
     }

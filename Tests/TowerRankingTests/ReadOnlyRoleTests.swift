@@ -1,5 +1,6 @@
-import Postgres
+import LibPQ
 import TowerRanking
+import TowerTestSupport
 import XCTest
 
 final class ReadOnlyRoleTests: XCTestCase {
@@ -14,12 +15,12 @@ final class ReadOnlyRoleTests: XCTestCase {
         XCTAssertEqual(try ranker.feed(customer: 2, perPage: 100).mode, .fallback)
         XCTAssertNotNil(try ranker.product(1))
         // The same role cannot change anything.
-        let ro = try PostgresConnection(url: f.db.readOnlyURL)
+        let ro = try PQConnection(url: f.db.readOnlyURL)
         XCTAssertThrowsError(try ro.execute("UPDATE products SET popularity = 1")) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege)
+            XCTAssertEqual(($0 as? PQError)?.sqlState, .insufficientPrivilege)
         }
         XCTAssertThrowsError(try ro.execute("DELETE FROM user_vectors")) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege)
+            XCTAssertEqual(($0 as? PQError)?.sqlState, .insufficientPrivilege)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LibPQ
 import TowerTestSupport
 import XCTest
 @testable import TowerServe

@@ -3,7 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
-import Postgres
+import LibPQ
 import TowerMath
 import TowerStore
 import TowerTestSupport
@@ -15,10 +15,10 @@ import XCTest
 /// rows, and a `TowerServer` running in this process on a loopback test port.
 final class ServeFixture: @unchecked Sendable {
     let db: ScratchDatabase
-    let writer: PostgresConnection
+    let writer: PQConnection
     let port: Int
     let logLines = LogLines()
-    private var task: Task<Void, Error>?
+    private var task: Task<Void, any Error>?
 
     /// Ports 18500–18599 are this suite's; each fixture takes the next one.
     nonisolated(unsafe) private static var nextPort = 18500 + Int(ProcessInfo.processInfo.processIdentifier % 40)
@@ -66,11 +66,11 @@ final class ServeFixture: @unchecked Sendable {
                 try writer.execute("""
                     INSERT INTO products (product_id, name, merchant, category_path, color, price, popularity, created_at, active, embedding)
                     VALUES ($1, $2, $3, $4::text[], $5, $6, $7, now() - make_interval(hours => $8), true, $9::vector)
-                    """, [Int64(id), "Product \(id)", id % 3 == 0 ? "acme" : "globex", PostgresArray([top, id % 4 < 2 ? "Tents" : "Tools"]),
-                          id % 5 == 0 ? "red" : "green", Double(id) * 2.5, Double(40 - id), id, PostgresVector(v)])
+                    """, [Int64(id), "Product \(id)", id % 3 == 0 ? "acme" : "globex", PQArray([top, id % 4 < 2 ? "Tents" : "Tools"]),
+                          id % 5 == 0 ? "red" : "green", Double(id) * 2.5, Double(40 - id), id, PQVector(v)])
             }
             try writer.execute("INSERT INTO user_vectors (customer_id, embedding, model_version) VALUES (1, $1::vector, 'test')",
-                               [PostgresVector(base)])
+                               [PQVector(base)])
             for (n, product) in [Int64(3), 5, 3].enumerated() {
                 try writer.execute("""
                     INSERT INTO interactions (customer_id, product_id, event_name, occurred_at, event_id)

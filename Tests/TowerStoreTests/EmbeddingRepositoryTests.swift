@@ -1,10 +1,10 @@
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 import XCTest
 
 final class EmbeddingRepositoryTests: XCTestCase {
-    private func database() throws -> (ScratchDatabase, PostgresConnection) {
+    private func database() throws -> (ScratchDatabase, PQConnection) {
         let db = try ScratchDatabase("embedding")
         addTeardownBlock { db.drop() }
         let c = try db.connect()

@@ -1,12 +1,12 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 import XCTest
 
 final class EventLogRepositoryTests: XCTestCase {
     private var db: ScratchDatabase!
-    private var connection: PostgresConnection!
+    private var connection: PQConnection!
 
     override func setUpWithError() throws {
         db = try ScratchDatabase(name)
@@ -59,7 +59,7 @@ final class EventLogRepositoryTests: XCTestCase {
     func testProductVectorsReadsTextAndServedVectorsPageByPage() throws {
         let text = [Float](repeating: 0.5, count: 384), served = [Float](repeating: -0.25, count: 384)
         try connection.execute("INSERT INTO products (product_id, name, text_embedding, embedding, active) VALUES (3, 'c', $1::vector, $2::vector, false)",
-                               [PostgresVector(text), PostgresVector(served)])
+                               [PQVector(text), PQVector(served)])
         try connection.execute("INSERT INTO products (product_id, name) VALUES (1, 'a'), (2, 'b')")
         let products = try EventLogRepository(connection).productVectors(pageSize: 2)
         XCTAssertEqual(products.map(\.productID), [1, 2, 3])

@@ -1,5 +1,5 @@
 import XCTest
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerStore
 import TowerTestSupport

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -21,7 +21,7 @@ final class InteractionRepositoryTests: StoreTestCase {
 
     private func insertProduct(_ id: Int, vector: [Float]) throws {
         try connection.execute("INSERT INTO products (product_id, name, embedding) VALUES ($1, $2, $3::vector)",
-                               [id, "product \(id)", PostgresVector(vector)])
+                               [id, "product \(id)", PQVector(vector)])
     }
 
     private func event(_ message: String, customer: Int64, product: Int64, _ name: String = "product_viewed",
@@ -176,7 +176,7 @@ final class InteractionRepositoryTests: StoreTestCase {
         XCTAssertEqual(result.outcomes, ["m1": .productWithoutVector, "m2": .productWithoutVector, "m3": .applied])
         XCTAssertEqual(try count("SELECT count(*) FROM events"), 1)
         XCTAssertEqual(try count("SELECT count(*) FROM processed_messages"), 1, "a deferred message can still be applied later")
-        try connection.execute("UPDATE products SET embedding = $1::vector WHERE product_id = 6", [PostgresVector(Self.vector(6))])
+        try connection.execute("UPDATE products SET embedding = $1::vector WHERE product_id = 6", [PQVector(Self.vector(6))])
         XCTAssertEqual(try apply([event("m1", customer: 10, product: 6)]).outcomes, ["m1": .applied])
     }
 
@@ -249,11 +249,11 @@ final class InteractionRepositoryTests: StoreTestCase {
 
     /// Runs `body` on `workers` threads at once, each with its own connection and repository; returns what they threw.
     private static func concurrently(_ workers: Int, url: String,
-                                     _ body: @Sendable (Int, PostgresConnection, InteractionRepository) throws -> Void) -> [Error] {
+                                     _ body: @Sendable (Int, PQConnection, InteractionRepository) throws -> Void) -> [any Error] {
         let errors = ErrorLog()
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             do {
-                let c = try PostgresConnection(url: url)
+                let c = try PQConnection(url: url)
                 try body(worker, c, InteractionRepository(c))
             } catch { errors.append(error) }
         }
@@ -264,7 +264,7 @@ final class InteractionRepositoryTests: StoreTestCase {
 /// Errors collected from several threads.
 private final class ErrorLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var errors: [Error] = []
-    func append(_ e: Error) { lock.withLock { errors.append(e) } }
-    var all: [Error] { lock.withLock { errors } }
+    private var errors: [any Error] = []
+    func append(_ e: any Error) { lock.withLock { errors.append(e) } }
+    var all: [any Error] { lock.withLock { errors } }
 }

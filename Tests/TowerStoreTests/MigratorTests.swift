@@ -1,5 +1,5 @@
 import XCTest
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 
@@ -13,12 +13,12 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try Migrator(c).migrate(), [])
         XCTAssertEqual(try Migrator(c).currentVersion(), Migrations.latestVersion)
         XCTAssertNoThrow(try Migrator(c).requireCurrent())
-        let ro = try PostgresConnection(url: db.readOnlyURL)
+        let ro = try PQConnection(url: db.readOnlyURL)
         for table in ["products", "product_neighbors", "product_trending", "rerank_parameters"] {
             XCTAssertEqual(try ro.query("SELECT count(*) FROM \(table)")[0].decode(0, as: Int.self), 0, table)
         }
         XCTAssertThrowsError(try ro.execute("INSERT INTO products (product_id, name) VALUES (1, 'x')")) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege)
+            XCTAssertEqual(($0 as? PQError)?.sqlState, .insufficientPrivilege)
         }
     }
 
@@ -30,13 +30,13 @@ final class MigratorTests: XCTestCase {
         // An older build granted SELECT on every table; migrating again narrows it.
         try c.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO tower_ro")
         try Migrator(c).migrate()
-        let ro = try PostgresConnection(url: db.readOnlyURL)
+        let ro = try PQConnection(url: db.readOnlyURL)
         for table in Migrator.readOnlyTables {
             XCTAssertEqual(try ro.query("SELECT count(*) FROM \(table)")[0].decode(0, as: Int.self), 0, table)
         }
         for table in ["events", "processed_messages", "producer_event_ids", "schema_migrations"] {
             XCTAssertThrowsError(try ro.query("SELECT count(*) FROM \(table)"), table) {
-                XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\(table): \($0)")
+                XCTAssertEqual(($0 as? PQError)?.sqlState, .insufficientPrivilege, "\(table): \($0)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import TowerConfig
 import TowerRerank
 import TowerStore
 import XCTest
@@ -23,8 +24,8 @@ final class NeighborTrendingTests: StoreTestCase {
             INSERT INTO events (customer_id, product_id, event_name, occurred_at)
             SELECT c, p, n, $4::timestamptz - d * interval '1 day'
             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $5::float8[]) WITH ORDINALITY AS t(c, p, n, d, i) ORDER BY i
-            """, [PostgresArray(log.map(\.0)), PostgresArray(log.map(\.1)), PostgresArray(log.map(\.2)), newest,
-                  PostgresArray(log.map(\.3))])
+            """, [PQArray(log.map(\.0)), PQArray(log.map(\.1)), PQArray(log.map(\.2)), newest,
+                  PQArray(log.map(\.3))])
     }
 
     func testTrendingMatchesTowerRerank() throws {

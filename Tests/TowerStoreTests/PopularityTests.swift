@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import TowerConfig
 import TowerStore
 import XCTest
 

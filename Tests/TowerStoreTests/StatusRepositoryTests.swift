@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -13,7 +13,7 @@ final class StatusRepositoryTests: XCTestCase {
                        StoreStatus(schemaVersion: 0, products: 0, productsWithVector: 0, events: 0, interactions: 0, users: 0))
         try Migrator(c).migrate()
         try CatalogRepository(c).upsert([ProductRecord(productID: 1, name: "a"), ProductRecord(productID: 2, name: "b")])
-        let vector = PostgresVector([Float](repeating: 0.05, count: 384))
+        let vector = PQVector([Float](repeating: 0.05, count: 384))
         try c.execute("UPDATE products SET embedding = $1 WHERE product_id = 2", [vector])
         _ = try EventImportRepository(c, windowSeconds: 86_400).append { add in
             try add(EventRecord(customerID: 7, productID: 1, eventName: "product_viewed", occurredAt: Date()))

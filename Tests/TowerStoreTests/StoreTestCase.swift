@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 import TowerStore
 import TowerTestSupport
@@ -7,7 +7,7 @@ import XCTest
 /// A test case with a migrated scratch database and default settings (environment overrides ignored).
 class StoreTestCase: XCTestCase {
     var db: ScratchDatabase!
-    var connection: PostgresConnection!
+    var connection: PQConnection!
     var settings: TowerSettings!
 
     override func setUpWithError() throws {
@@ -22,7 +22,7 @@ class StoreTestCase: XCTestCase {
         db?.drop()
     }
 
-    func count(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> Int {
+    func count(_ sql: String, _ params: [(any PQBindable)?] = []) throws -> Int {
         try connection.query(sql, params)[0].decode(0, as: Int.self)
     }
 }

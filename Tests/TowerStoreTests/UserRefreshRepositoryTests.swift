@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerStore
 import TowerTestSupport
 import XCTest
@@ -12,7 +12,7 @@ final class UserRefreshRepositoryTests: StoreTestCase {
         try super.setUpWithError()
         for id in 1...3 {
             try connection.execute("INSERT INTO products (product_id, name, text_embedding, embedding) VALUES ($1, 'p', $2::vector, $2::vector)",
-                                   [id, PostgresVector(Self.vector(id))])
+                                   [id, PQVector(Self.vector(id))])
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// Settings and scratch resources for integration tests, which run against the servers that
@@ -60,7 +60,7 @@ public final class ScratchDatabase: @unchecked Sendable {
         adminURL = try TestEnvironment.require("TOWER_ADMIN_DATABASE_URL")
         let rw = try TestEnvironment.require("TOWER_DATABASE_URL")
         let ro = try TestEnvironment.require("TOWER_READONLY_DATABASE_URL")
-        let admin = try PostgresConnection(url: adminURL)
+        let admin = try PQConnection(url: adminURL)
         try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
         try admin.execute("CREATE DATABASE \(name) OWNER tower TEMPLATE template1")
         url = TestEnvironment.url(rw, database: name)
@@ -68,11 +68,11 @@ public final class ScratchDatabase: @unchecked Sendable {
     }
 
     /// A connection as the read/write role.
-    public func connect() throws -> PostgresConnection { try PostgresConnection(url: url) }
+    public func connect() throws -> PQConnection { try PQConnection(url: url) }
 
     /// Drops the database (forcing other sessions off).
     public func drop() {
-        guard let admin = try? PostgresConnection(url: adminURL) else { return }
+        guard let admin = try? PQConnection(url: adminURL) else { return }
         _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import TowerQueue
 import TowerTestSupport
 import XCTest
 @testable import TowerWorker
@@ -133,7 +134,7 @@ extension DaemonTests {
         defer { _ = try? Self.run("/bin/umount", "-l", directory.path) }
         let pgdata = TestEnvironment.packageRoot.appendingPathComponent(".local/pgdata").path
         XCTAssertEqual(try Self.run("/bin/chown", "--reference=\(pgdata)", directory.path), 0)
-        let admin = try PostgresConnection(url: try TestEnvironment.require("TOWER_ADMIN_DATABASE_URL"))
+        let admin = try PQConnection(url: try TestEnvironment.require("TOWER_ADMIN_DATABASE_URL"))
         let tablespace = "tiny_\(fixture.db.name)"
         try admin.execute("CREATE TABLESPACE \(tablespace) LOCATION '\(directory.path)'")
         defer { _ = try? admin.execute("DROP TABLESPACE IF EXISTS \(tablespace)") }
@@ -144,7 +145,7 @@ extension DaemonTests {
         while !full {
             do {
                 try fixture.connection.execute("INSERT INTO filler SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 60)")
-            } catch let error as PostgresError where error.sqlState == .diskFull {
+            } catch let error as PQError where error.sqlState == .diskFull {
                 full = true
             }
         }

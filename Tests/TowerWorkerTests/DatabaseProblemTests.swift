@@ -1,18 +1,18 @@
 import TowerConfig
 import TowerTestSupport
 import XCTest
-@testable import Postgres
+@testable import LibPQ
 @testable import TowerWorker
 
 /// Which database failures are outages the worker rides out (held, retried, reported once) and which are not.
 /// (DaemonOutageTests produces each for real; the full disk only as root, so it is classified here as well.)
 final class DatabaseProblemTests: XCTestCase {
-    private func server(_ state: String) -> PostgresError {
+    private func server(_ state: String) -> PQError {
         .server(ServerError(sqlState: SQLState(rawValue: state), severity: "ERROR", message: "m", detail: nil, hint: nil))
     }
 
     func testOutagesAreClassifiedAndRetriedOthersAreNot() {
-        let outages: [(PostgresError, DatabaseProblem)] = [
+        let outages: [(PQError, DatabaseProblem)] = [
             (.connectionFailed("refused"), .unreachable), (.connectionLost("eof"), .unreachable), (server("08006"), .unreachable),
             (server("57P01"), .unreachable), (server("57P03"), .unreachable), (server("25006"), .readOnly),
             (server("53100"), .diskFull), (server("53200"), .insufficientResources), (server("53300"), .insufficientResources),

@@ -1,5 +1,7 @@
 import Foundation
-import Postgres
+import LibPQ
+import Logging
+import TowerConfig
 import TowerQueue
 import TowerStore
 import TowerTestSupport

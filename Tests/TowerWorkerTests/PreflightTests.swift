@@ -1,5 +1,6 @@
 import Foundation
 import TowerConfig
+import TowerQueue
 import XCTest
 @testable import TowerWorker
 

@@ -1,5 +1,6 @@
 import Foundation
-import Postgres
+import LibPQ
+import Logging
 import TowerConfig
 import TowerModel
 import TowerQueue
@@ -12,7 +13,7 @@ import XCTest
 /// settings a daemon would read for them.
 final class WorkerFixture {
     let db: ScratchDatabase
-    let connection: PostgresConnection
+    let connection: PQConnection
     let client: SQSClient
     let queueURL: String
     let dlqURL: String
@@ -116,8 +117,8 @@ final class WorkerFixture {
     // MARK: database
 
     /// A count, reconnecting when the server restarted meanwhile.
-    func count(_ sql: String, _ params: [(any PostgresBindable)?] = []) throws -> Int {
-        try connection.withRetry(Postgres.RetryPolicy(maxAttempts: 40, baseDelay: 0.2, maxDelay: 1)) { try $0.query(sql, params)[0].decode(0) }
+    func count(_ sql: String, _ params: [(any PQBindable)?] = []) throws -> Int {
+        try connection.withRetry(LibPQ.RetryPolicy(maxAttempts: 40, baseDelay: 0.2, maxDelay: 1)) { try $0.query(sql, params)[0].decode(0) }
     }
 
     /// Waits until `sql` counts at least `target` (polling), up to `timeout` seconds; returns the last count.
@@ -155,7 +156,7 @@ final class WorkerFixture {
     /// Asserts that every message id is in the event log exactly once and nothing else is.
     func assertAppliedExactlyOnce(_ messageIDs: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(try count("SELECT count(*) FROM events"), messageIDs.count, "events logged", file: file, line: line)
-        XCTAssertEqual(try count("SELECT count(DISTINCT message_id) FROM events WHERE message_id = ANY($1::text[])", [PostgresArray(messageIDs)]),
+        XCTAssertEqual(try count("SELECT count(DISTINCT message_id) FROM events WHERE message_id = ANY($1::text[])", [PQArray(messageIDs)]),
                        messageIDs.count, "distinct message ids", file: file, line: line)
         XCTAssertEqual(try count("SELECT count(*) FROM interactions"), messageIDs.count, "interactions", file: file, line: line)
     }

@@ -1,27 +1,27 @@
 import Foundation
 
 /// A view of `count` floats inside a `Workspace` (valid until the workspace starts its next pass).
-struct FloatBuffer {
-    let pointer: UnsafeMutablePointer<Float>
-    let count: Int
+package struct FloatBuffer {
+    package let pointer: UnsafeMutablePointer<Float>
+    package let count: Int
 
     /// Sets every value to zero.
-    func zero() { pointer.update(repeating: 0, count: count) }
+    package func zero() { pointer.update(repeating: 0, count: count) }
 
     /// A copy of `count` values from `start`.
-    func array(from start: Int = 0, count n: Int? = nil) -> [Float] {
+    package func array(from start: Int = 0, count n: Int? = nil) -> [Float] {
         Array(UnsafeBufferPointer(start: pointer + start, count: n ?? count - start))
     }
 }
 
 /// Grow-only scratch memory for the passes of one thread at a time: once it has grown to the largest
 /// batch, passes allocate nothing (no page faults, no clearing of fresh pages).
-final class Workspace {
+package final class Workspace {
     private var base: UnsafeMutablePointer<Float>
     private var capacity: Int
     private var used = 0
 
-    init() {
+    package init() {
         capacity = 0
         base = .allocate(capacity: 1)
     }
@@ -29,7 +29,7 @@ final class Workspace {
     deinit { base.deallocate() }
 
     /// Starts a pass that takes at most `total` floats (in buffers of the given sizes); earlier buffers become invalid.
-    func begin(sizes: [Int]) {
+    package func begin(sizes: [Int]) {
         let total = sizes.reduce(0) { $0 + Self.rounded($1) }
         if total > capacity {
             base.deallocate()
@@ -40,7 +40,7 @@ final class Workspace {
     }
 
     /// The next buffer of `count` floats, zeroed when asked.
-    func take(_ count: Int, zeroed: Bool = false) -> FloatBuffer {
+    package func take(_ count: Int, zeroed: Bool = false) -> FloatBuffer {
         precondition(used + Self.rounded(count) <= capacity, "workspace: more taken than announced in begin(sizes:)")
         let buffer = FloatBuffer(pointer: base + used, count: count)
         used += Self.rounded(count)

@@ -31,7 +31,7 @@ public struct UserTowerParameters: Equatable, Sendable {
     /// All tensors back to back, in `slots` order.
     public var values: [Float]
     public let slots: [Slot]
-    let typeEmbedding, typeBias, lnGain, lnBias, wQK, wV, wO, bO, poolQuery, logHalfLife, wOut, bOut: Int
+    package let typeEmbedding, typeBias, lnGain, lnBias, wQK, wV, wO, bO, poolQuery, logHalfLife, wOut, bOut: Int
 
     /// The untrained model: zero type embeddings and biases, zero attention output, identity projection,
     /// the configured half-life, and random (seeded) query, key and value weights so training can start.

@@ -16,35 +16,35 @@ import TowerMath
 /// recency-decayed mean of the product vectors, normalised.
 /// A pass is used by one thread at a time (training runs the parts of a batch on separate threads, each with
 /// its own pass and workspace), hence `@unchecked Sendable`.
-final class UserTowerPass: @unchecked Sendable {
-    let config: UserTowerConfig
-    let rows: Int, sequences: Int, positions: Int
-    let vectors: [Float]
-    let types: [Int32]
-    let starts: [Int], counts: [Int], ages: [Float], logWeights: [Float]
+package final class UserTowerPass: @unchecked Sendable {
+    package let config: UserTowerConfig
+    package let rows: Int, sequences: Int, positions: Int
+    package let vectors: [Float]
+    package let types: [Int32]
+    package let starts: [Int], counts: [Int], ages: [Float], logWeights: [Float]
     /// First position (into `ages`, `pool`) and first attention value of each sequence.
-    let positionOffsets: [Int], attentionOffsets: [Int]
+    package let positionOffsets: [Int], attentionOffsets: [Int]
     /// Decay rate ln 2 / half-life used by this pass.
-    private(set) var decay: Float = 0
+    package private(set) var decay: Float = 0
 
     // Activations.
-    let h, xhat, rstd, u, qk, rowScore: FloatBuffer        // per row
-    let pool: FloatBuffer                                  // per position: pooling weights p
-    let attention: FloatBuffer                             // per sequence: heads × n × n
-    let beta: FloatBuffer                                  // per position and head: heads × n per sequence
-    let pooledH, g, c, y, z, zNorm, output: FloatBuffer    // per sequence
+    package let h, xhat, rstd, u, qk, rowScore: FloatBuffer        // per row
+    package let pool: FloatBuffer                                  // per position: pooling weights p
+    package let attention: FloatBuffer                             // per sequence: heads × n × n
+    package let beta: FloatBuffer                                  // per position and head: heads × n per sequence
+    package let pooledH, g, c, y, z, zNorm, output: FloatBuffer    // per sequence
 
-    let workspace: Workspace
-    /// Whether `backward` may run (its buffers were reserved with the forward ones).
-    let training: Bool
+    package let workspace: Workspace
+    /// The sizes of the buffers reserved after the forward pass's (TowerTraining's backward pass takes them).
+    package let reserved: [Int]
 
     /// A pass over `batch` using `workspace` for every buffer (the workspace must not serve another pass
-    /// while this one is in use); `training` reserves the backward pass's buffers too.
-    init(config: UserTowerConfig, batch: UserTowerBatch, workspace: Workspace = Workspace(), training: Bool = false) {
+    /// while this one is in use), reserving buffers of the sizes `reserved` after the forward ones.
+    package init(config: UserTowerConfig, batch: UserTowerBatch, workspace: Workspace = Workspace(), reserving reserved: [Int] = []) {
         precondition(batch.problem(for: config) == nil, "invalid user tower batch: \(batch.problem(for: config) ?? "")")
         self.config = config
         self.workspace = workspace
-        self.training = training
+        self.reserved = reserved
         rows = batch.rowCount
         sequences = batch.sequenceCount
         vectors = batch.vectors
@@ -63,7 +63,7 @@ final class UserTowerPass: @unchecked Sendable {
         let s = sequences, r = rows
         let forwardSizes = [r * d, r * d, r, r * d, r * a2, r, pos, att, pos * heads,
                             s * d, s * heads * d, s * d, s * d, s * d, s, s * d]
-        workspace.begin(sizes: forwardSizes + (training ? Self.backwardSizes(config, rows: r, sequences: s, counts: counts) : []))
+        workspace.begin(sizes: forwardSizes + reserved)
         h = workspace.take(r * d); xhat = workspace.take(r * d); rstd = workspace.take(r)
         u = workspace.take(r * d); qk = workspace.take(r * a2); rowScore = workspace.take(r)
         pool = workspace.take(pos); attention = workspace.take(att); beta = workspace.take(pos * heads)
@@ -73,16 +73,16 @@ final class UserTowerPass: @unchecked Sendable {
     }
 
     /// Runs the forward pass; the result is in `output` (sequences × dimension, unit rows).
-    func forward(_ parameters: UserTowerParameters) {
+    package func forward(_ parameters: UserTowerParameters) {
         precondition(parameters.config == config, "the parameters belong to a different configuration")
         parameters.values.withUnsafeBufferPointer { buffer in forward(buffer.baseAddress!, parameters) }
     }
 
     /// The output of sequence `s`.
-    func output(_ s: Int) -> [Float] { output.array(from: s * config.dimension, count: config.dimension) }
+    package func output(_ s: Int) -> [Float] { output.array(from: s * config.dimension, count: config.dimension) }
 
     /// Type embedding table with one extra row (the average, for unknown types), and likewise the biases.
-    static func typeTables(_ w: UnsafePointer<Float>, _ p: UserTowerParameters) -> (embedding: [Float], bias: [Float]) {
+    package static func typeTables(_ w: UnsafePointer<Float>, _ p: UserTowerParameters) -> (embedding: [Float], bias: [Float]) {
         let d = p.config.dimension, t = p.config.eventNames.count
         var embedding = [Float](UnsafeBufferPointer(start: w + p.typeEmbedding, count: t * d))
         var bias = [Float](UnsafeBufferPointer(start: w + p.typeBias, count: t))

@@ -145,7 +145,7 @@ extension UserTowerModel {
 
 extension JSONEncoder {
     /// An encoder with sorted keys, so equal values give equal bytes.
-    static var sorted: JSONEncoder {
+    package static var sorted: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e

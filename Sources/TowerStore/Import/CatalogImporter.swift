@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// `tower catalog import`: upserts the products of a JSON Lines file (see `ProductRecord`).
@@ -15,12 +15,12 @@ public struct CatalogImporter {
         public var popularityChanged: Int
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let settings: TowerSettings
     /// Records per transaction.
     public var batchSize = 5_000
 
-    public init(_ connection: PostgresConnection, settings: TowerSettings) {
+    public init(_ connection: PQConnection, settings: TowerSettings) {
         self.connection = connection
         self.settings = settings
     }

@@ -1,4 +1,4 @@
-import Postgres
+import LibPQ
 import TowerConfig
 
 /// `tower events import`: appends the events of a JSON Lines file (see `EventRecord`) to the event log.
@@ -16,10 +16,10 @@ public struct EventImporter {
         public var popularityChanged: Int
     }
 
-    private let connection: PostgresConnection
+    private let connection: PQConnection
     private let settings: TowerSettings
 
-    public init(_ connection: PostgresConnection, settings: TowerSettings) {
+    public init(_ connection: PQConnection, settings: TowerSettings) {
         self.connection = connection
         self.settings = settings
     }

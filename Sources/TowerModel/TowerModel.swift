@@ -1,1 +1,0 @@
-// TowerModel: filled in by its issue.
