@@ -56,14 +56,11 @@ public enum RerankCandidates {
                              trending: [Int64], popular: [Int64], settings: CandidateSettings) -> [(productID: Int64, sources: CandidateSources)] {
         var sources: [Int64: CandidateSources] = [:]
         for id in similar.prefix(settings.similar) { sources[id, default: []].insert(.similar) }
-        var recent: [(Int64, Float)] = []
-        for (id, t) in context.touched { recent.append((id, t.lastAge)) }
-        recent.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        for (id, _) in recent.prefix(settings.repeat) { sources[id, default: []].insert(.repeat) }
+        for id in context.recent.prefix(settings.repeat) { sources[id, default: []].insert(.repeat) }
         for id in best(context.covisit, settings.covisit) + best(context.bought, settings.covisit) {
             sources[id, default: []].insert(.covisit)
         }
-        for (id, _) in recent.prefix(settings.interests) {
+        for id in context.recent.prefix(settings.interests) {
             for lists in [context.covisitLists, context.boughtLists, context.similarLists] {
                 for n in (lists[id] ?? []).prefix(settings.perInterest) { sources[n.productID, default: []].insert(.interest) }
             }

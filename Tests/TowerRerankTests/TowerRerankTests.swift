@@ -73,6 +73,56 @@ final class RerankScorerTests: XCTestCase {
         XCTAssertEqual(v(1, "source_similar"), 0)
     }
 
+    /// The history features beyond sums: a second half-life, counts, the last and the heaviest touch, the recency
+    /// position, the customer's own repeat share, and co-visitation with the week half-life and of the last product.
+    func testHistoryShapeFeatures() {
+        let c = context()
+        let x = RerankFeatures.matrix([ProductSignals(productID: 1, cosine: 0, sources: .repeat),
+                                       ProductSignals(productID: 2, cosine: 0, sources: .repeat),
+                                       ProductSignals(productID: 3, cosine: 0, sources: .covisit)], context: c)
+        let f = RerankFeatures.count
+        func v(_ row: Int, _ name: String) -> Float { x[row * f + RerankFeatures.names.firstIndex(of: name)!] }
+        let week1: Float = 2 + 2 * exp2(-1 / 7), week2: Float = 4 * exp2(-7_200 / 604_800)
+        XCTAssertEqual(c.recent, [1, 2])
+        XCTAssertEqual(v(0, "repeat_decayed_7d"), log1p(week1), accuracy: 1e-6)
+        XCTAssertEqual(v(0, "touch_count"), log1p(2), accuracy: 1e-6)
+        XCTAssertEqual(v(1, "last_touch_weight"), log1p(4), accuracy: 1e-6)
+        XCTAssertEqual(v(1, "max_touch_weight"), log1p(4), accuracy: 1e-6)
+        XCTAssertEqual(v(0, "recency_rank"), 1)
+        XCTAssertEqual(v(1, "recency_rank"), 0.5)
+        XCTAssertEqual(v(2, "recency_rank"), 0)
+        for row in 0..<3 {
+            XCTAssertEqual(v(row, "customer_repeat_share"), 1 - 2 / 3, accuracy: 1e-6, "one of three events returns to a product")
+            XCTAssertEqual(v(row, "history_events"), log1p(3), accuracy: 1e-6)
+        }
+        XCTAssertEqual(v(0, "touched_x_repeat_share"), 1 - 2 / 3, accuracy: 1e-6)
+        XCTAssertEqual(v(2, "touched_x_repeat_share"), 0)
+        XCTAssertEqual(v(2, "covisit_7d"), week1 / (week1 + week2) * 0.5, accuracy: 1e-6)
+        XCTAssertEqual(v(2, "covisit_last"), 0.5, "a neighbour of the most recent product")
+        XCTAssertEqual(v(2, "touch_count"), 0)
+        let heavierLast = RerankContext(history: [HistoryItem(productID: 4, weight: 5, ageSeconds: 60),
+                                                  HistoryItem(productID: 4, weight: 0.1, ageSeconds: 60),
+                                                  HistoryItem(productID: 4, weight: 2, ageSeconds: 600)], covisit: [:], bought: [:])
+        XCTAssertEqual(heavierLast.touched[4]?.lastWeight, 5, "of one basket's touches the heaviest is the last")
+        XCTAssertEqual(RerankContext(history: [], covisit: [:], bought: [:]).repeatShare, 0)
+    }
+
+    /// Parameters trained on another feature set (e.g. the 21 features before the history-shape ones) are refused
+    /// with the error that says to retrain; the serving path then keeps the cosine order.
+    func testParametersOfAnotherFeatureSetAreRefused() throws {
+        var old = RerankParameters(version: "v")
+        old.featureNames = Array(RerankFeatures.names.prefix(21))
+        old.mean = Array(old.mean.prefix(21))
+        old.scale = Array(old.scale.prefix(21))
+        old.linear = Array(old.linear.prefix(21))
+        XCTAssertThrowsError(try RerankParameters.decode(json: try old.json())) { error in
+            guard case RerankError.featureMismatch(let stored, let expected) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(stored.count, 21)
+            XCTAssertEqual(expected, RerankFeatures.names)
+            XCTAssertTrue("\(error)".contains("retrain with `tower train`"))
+        }
+    }
+
     func testCandidatesMergeSourcesInIdOrder() {
         let c = context()
         let merged = RerankCandidates.merge(similar: [9, 3, 8], history: [], context: c, trending: [7], popular: [9],

@@ -148,6 +148,38 @@ final class RerankTrainingTests: XCTestCase {
         XCTAssertLessThan(a.boundary, until)
     }
 
+    /// Leakage, feature by feature: every feature of an event's candidates is the same whether or not the log holds
+    /// events after it (the same customers' later events included), as evaluation and training compute them.
+    func testFeaturesOfAnEventIgnoreLaterEvents() {
+        let (plain, catalog) = Self.repeatLog(customers: 30)
+        let (later, _) = Self.repeatLog(customers: 30, extraAfter: plain.times.last! + 1)
+        XCTAssertGreaterThan(later.count, plain.count)
+        let tower = UserTowerModel.untrained(eventWeights: ["view": 1], dimension: catalog.dimension)
+        let items = Evaluator.itemVectors(of: tower, catalog: catalog)
+        let ranker = CatalogRanker(dimension: catalog.dimension, items: items, isCandidate: catalog.active)
+        let boundary = plain.times[plain.count / 2]
+        func features(_ log: EventLog, _ e: Int) -> [Float] {
+            let stage = TwoStage(log: log, catalog: catalog, items: ranker, typeWeight: [1], before: boundary, boughtThreshold: 1,
+                                 settings: CandidateSettings())
+            let user = tower.encode([log.interactions(before: e, items: items, dimension: catalog.dimension)]).flatMap { $0 }
+            var out: [Float] = []
+            ranker.forEachRow(users: user) { _, row in
+                let (context, signals) = stage.candidates(history: stage.history(of: e, log: log, typeWeight: [1]),
+                                                          cosines: UnsafeBufferPointer(row), ranker: ranker)
+                out = RerankFeatures.matrix(signals, context: context)
+            }
+            return out
+        }
+        var checked = 0
+        for e in stride(from: plain.count / 2, to: plain.count, by: 5) where !plain.history(of: e).isEmpty {
+            let a = features(plain, e)
+            XCTAssertFalse(a.isEmpty)
+            XCTAssertEqual(a, features(later, e), "event \(e)")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 10)
+    }
+
     func testModelFileKeepsBothStages() throws {
         let (log, catalog) = Self.repeatLog(customers: 60)
         let tower = UserTowerModel.untrained(eventWeights: ["view": 1], dimension: catalog.dimension)
