@@ -92,7 +92,7 @@ let package = Package(
         ]),
         // What `tower` and `tower-bench` share: the global options, error reporting, progress bars.
         .target(name: "TowerCLI", dependencies: [
-            "LibPQ", "TowerConfig", "TowerTextEncoder", "TowerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LibPQ", "TowerConfig", "TowerRerank", "TowerTextEncoder", "TowerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tower", dependencies: [
             "TowerCLI", "TowerUseCases", "TowerOfflineUseCases", "TowerWorker", "TowerRuntime", "TowerRanking", "TowerRerank", "TowerServe",

@@ -5,6 +5,7 @@ import TowerModel
 import TowerRanking
 import TowerRerank
 import TowerStore
+import TowerTraining
 
 /// The two-stage scenario of `tower-bench ranking`: synthetic recent events, the serving tables and a
 /// published re-ranker, so feeds re-rank their first positions as in a shop after `tower train`.

@@ -3,11 +3,11 @@ import TowerRerank
 
 /// `--candidates similar=200,repeat=50,…`: candidate counts of the two-stage ranking (`CandidateSettings`);
 /// names not given keep their defaults.
-struct CandidateOption: ExpressibleByArgument {
-    static let keys = ["similar", "repeat", "covisit", "interests", "per-interest", "popular", "rerank"]
-    var settings = CandidateSettings()
+public struct CandidateOption: ExpressibleByArgument {
+    public static let keys = ["similar", "repeat", "covisit", "interests", "per-interest", "popular", "rerank"]
+    public var settings = CandidateSettings()
 
-    init?(argument: String) {
+    public init?(argument: String) {
         for part in argument.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2, let n = Int(kv[1]), n >= 0 else { return nil }
@@ -24,7 +24,7 @@ struct CandidateOption: ExpressibleByArgument {
         }
     }
 
-    static var help: ArgumentHelp {
+    public static var help: ArgumentHelp {
         let d = CandidateSettings()
         return ArgumentHelp("Candidate counts, comma-separated name=count of \(keys.joined(separator: ", ")) (default similar=\(d.similar),"
                             + "repeat=\(d.repeat),covisit=\(d.covisit),interests=\(d.interests),per-interest=\(d.perInterest),"
