@@ -81,7 +81,8 @@ public struct BLASKernel: Sendable, Equatable, CustomStringConvertible {
     public static func cpuFlags() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         tower_blas_read_cpu_flags(&buffer, Int32(buffer.count))
-        return String(cString: buffer)
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func tierName(_ tier: Int) -> String {
