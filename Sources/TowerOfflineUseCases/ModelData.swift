@@ -55,7 +55,7 @@ public struct ModelData {
     /// `--until` / `--split-at`, or the default: the time at which 90% of logged events precede.
     static func splitTime(_ text: String?, _ repository: EventLogRepository) throws -> Int64 {
         if let text {
-            do { return microseconds(try Timestamp.parse(text)) } catch let e as Timestamp.Invalid {
+            do { return InteractionEvent.microseconds(try Timestamp.parse(text)) } catch let e as Timestamp.Invalid {
                 throw ModelDataError.badTime(e.reason)
             }
         }
@@ -69,8 +69,6 @@ public struct ModelData {
         guard let seconds = TowerConfig.Duration.parseSeconds(text) else { throw ModelDataError.badWindow(text) }
         return seconds
     }
-
-    static func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
 
     /// ISO 8601 UTC text of a time in µs (fractional seconds only when present).
     public static func iso(_ micros: Int64) -> String {
