@@ -40,9 +40,8 @@ public struct SystemdNotifier: Sendable {
 
     /// `RELOADING=1` with `MONOTONIC_USEC` (a reload began); send `ready()` when it is done.
     @discardableResult public func reloading() -> Bool {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return notify("RELOADING=1\nMONOTONIC_USEC=\(UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000)")
+        // systemUptime is CLOCK_MONOTONIC, the clock systemd compares MONOTONIC_USEC with.
+        notify("RELOADING=1\nMONOTONIC_USEC=\(UInt64(ProcessInfo.processInfo.systemUptime * 1_000_000))")
     }
 
     /// `STATUS=…`: the one-line status `systemctl status` shows.

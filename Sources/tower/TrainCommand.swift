@@ -47,6 +47,11 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Stop after this long (e.g. 10m), keeping the best epoch so far.") var timeLimit: String?
     @Flag(help: "Train the user tower only (ranking then orders by cosine alone).") var noRerank = false
     @Option(help: "Hidden tanh units of the re-ranker (0: linear).") var rerankHidden: Int = RerankTrainingOptions().hidden
+    @Option(help: "Candidates sampled as negatives per re-ranker list (the rest of the list is not scored).")
+    var rerankNegatives: Int = RerankTrainingOptions().negatives
+    @Option(help: "Share of the training events with a history, the most recent, that the re-ranker learns from.")
+    var rerankSampleFraction: Double = RerankTrainingOptions().sampleFraction
+    @Option(help: "Epochs of the re-ranker (the best on its held-out lists is kept).") var rerankEpochs: Int = RerankTrainingOptions().epochs
     @Option(help: CandidateOption.help) var candidates: CandidateOption?
     @Option(help: "Train the re-ranker only, on the user tower of this weights file (written to --out with the new re-ranker).")
     var userTower: String?
@@ -91,6 +96,9 @@ struct TrainCommand: AsyncParsableCommand {
             if !noRerank {
                 var rerankOptions = RerankTrainingOptions()
                 rerankOptions.hidden = max(0, rerankHidden)
+                rerankOptions.negatives = max(1, rerankNegatives)
+                rerankOptions.sampleFraction = min(1, max(0.01, rerankSampleFraction))
+                rerankOptions.epochs = max(1, rerankEpochs)
                 if let candidates { rerankOptions.candidates = candidates.settings }
                 let started = Date()
                 print("training the re-ranker …")
