@@ -60,6 +60,8 @@ struct TrainCommand: AsyncParsableCommand {
 
     func validate() throws {
         if noRerank && userTower != nil { throw ValidationError("use either --no-rerank or --user-tower") }
+        if rerankNegatives < 1 || rerankEpochs < 1 { throw ValidationError("--rerank-negatives and --rerank-epochs must be at least 1") }
+        if !(rerankSampleFraction > 0 && rerankSampleFraction <= 1) { throw ValidationError("--rerank-sample-fraction must be in (0, 1]") }
     }
 
     func run() async throws {
@@ -96,9 +98,9 @@ struct TrainCommand: AsyncParsableCommand {
             if !noRerank {
                 var rerankOptions = RerankTrainingOptions()
                 rerankOptions.hidden = max(0, rerankHidden)
-                rerankOptions.negatives = max(1, rerankNegatives)
-                rerankOptions.sampleFraction = min(1, max(0.01, rerankSampleFraction))
-                rerankOptions.epochs = max(1, rerankEpochs)
+                rerankOptions.negatives = rerankNegatives
+                rerankOptions.sampleFraction = rerankSampleFraction
+                rerankOptions.epochs = rerankEpochs
                 if let candidates { rerankOptions.candidates = candidates.settings }
                 let started = Date()
                 print("training the re-ranker …")

@@ -25,7 +25,11 @@ base="${TOWER_DATABASE_URL%/*}"
 mkdir -p "$out"
 
 sql() { "$psql" -X -q -t -A -v ON_ERROR_STOP=1 "$base/$1" -c "$2"; }
-exists() { [ "$(sql tower "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ]; }
+exists() { [ "$(echo "SELECT count(*) FROM pg_database WHERE datname = :'db'" | "$psql" -X -q -t -A -v ON_ERROR_STOP=1 -v db="$1" "$base/tower")" = 1 ]; }
+
+for setting in "${settings[@]}"; do  # names go into database names: only the known ones
+    case "$setting" in movielens-*|repeat-*|never-*) ;; *) echo "quality: unknown setting $setting" >&2; exit 2 ;; esac
+done
 
 prepare_catalog() {
     exists tower_quality_catalog && return 0
@@ -45,7 +49,6 @@ prepare() { # prepare DATA -> database name
         repeat|never)
             python3 "$root/deploy/bench/synthetic-shop.py" --kind "$1" --data "$data" "$out/shop-$1" >&2
             events="$out/shop-$1/events.jsonl" ;;
-        *) echo "quality: unknown data set $1" >&2; exit 2 ;;
     esac
     sql tower "CREATE DATABASE $db TEMPLATE tower_quality_catalog" >&2
     TOWER_DATABASE_URL="$base/$db" "$bin/tower" events import "$events" >&2
