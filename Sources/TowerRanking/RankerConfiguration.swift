@@ -54,7 +54,7 @@ public struct RankerConfiguration: Sendable {
     public var servingCacheTTL: TimeInterval = 60
     /// Products whose facts and vector the ranker keeps in memory (about 1.7 kB each at 384 dimensions; neighbour
     /// lists of a quarter as many products, about 2.6 kB each); 0 turns the caches off.
-    public var productCacheSize: Int = 20_000
+    public var productCacheSize: Int = 100_000
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
     /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).
