@@ -97,6 +97,8 @@ struct Candidate {
     let vector: [Float]?
     /// Cosine to the query vector, for vector orderings.
     let cosine: Double?
+    /// The product's facts without its vector, when read (`CandidateColumns.facts`).
+    var facts: ProductFacts? = nil
 }
 
 /// The optional columns a candidate query reads.
@@ -104,4 +106,6 @@ struct CandidateColumns: OptionSet {
     let rawValue: Int
     static let categories = CandidateColumns(rawValue: 1)
     static let vectors = CandidateColumns(rawValue: 2)
+    /// `ProductFacts.columns(vector: false)`, after the others.
+    static let facts = CandidateColumns(rawValue: 4)
 }

@@ -19,27 +19,24 @@ struct ProductFacts: Sendable {
     let trendScore: Float
     let vector: [Float]?
 
-    /// The query of the facts of `ids` (`product_id` first, then the columns `decode` reads).
+    /// The facts' columns over `products p` (`product_trending` read by a subquery), the vector last when asked.
+    static func columns(vector: Bool) -> String {
+        """
+        p.active, p.category_path, p.merchant, p.color, p.price, p.price_tier, extract(epoch FROM p.created_at)::float8,
+        (SELECT ARRAY[t.weight_1d, t.weight_7d, t.weight_30d, t.trend_score] FROM product_trending t WHERE t.product_id = p.product_id)
+        """ + (vector ? ", p.embedding" : "")
+    }
+
+    /// The query of the facts of `ids` (`product_id` first, then `columns(vector: true)`).
     static func statement(_ ids: [Int64]) -> Statement {
-        Statement("""
-            SELECT p.product_id, p.active, p.category_path, p.merchant, p.color, p.price, p.price_tier,
-                   extract(epoch FROM p.created_at)::float8, coalesce(t.weight_1d, 0), coalesce(t.weight_7d, 0),
-                   coalesce(t.weight_30d, 0), coalesce(t.trend_score, 0), p.embedding
-            FROM products p LEFT JOIN product_trending t ON t.product_id = p.product_id
-            WHERE p.product_id = ANY($1::bigint[])
-            """, [PQArray(ids)])
+        Statement("SELECT p.product_id, \(columns(vector: true)) FROM products p WHERE p.product_id = ANY($1::bigint[])",
+                  [PQArray(ids)])
     }
 
     /// The facts of each row of `statement`'s result, by product id.
     static func decode(_ result: PQResult) throws -> [Int64: ProductFacts] {
         var out: [Int64: ProductFacts] = [:]
-        for r in result.rows {
-            out[try r.decode(0)] = ProductFacts(
-                active: try r.decode(1), categoryPath: try r.decode(2), merchant: try r.decodeIfPresent(3),
-                color: try r.decodeIfPresent(4), price: try r.decodeIfPresent(5), priceTier: try r.decodeIfPresent(6),
-                createdAt: try r.decode(7), weight1d: try r.decode(8), weight7d: try r.decode(9), weight30d: try r.decode(10),
-                trendScore: try r.decode(11), vector: try r.decodeIfPresent(12))
-        }
+        for r in result.rows { out[try r.decode(0)] = try ProductFacts(r, from: 1, vector: true) }
         return out
     }
 
@@ -48,6 +45,19 @@ struct ProductFacts: Sendable {
         ProductSignals(productID: productID, cosine: cosine, weight1d: weight1d, weight7d: weight7d, weight30d: weight30d,
                        trendScore: trendScore, ageDays: Float((now - createdAt) / 86_400), categories: categoryPath,
                        priceTier: priceTier, sources: [])
+    }
+}
+
+extension ProductFacts {
+    /// The facts in `columns(vector:)` starting at column `first` of `r`; without the vector column, `vector` is nil
+    /// (such facts serve a product whose cosine the database computed, and are never cached).
+    init(_ r: PQRow, from first: Int, vector: Bool) throws {
+        let trending: [Float] = try r.decodeIfPresent(first + 7) ?? [0, 0, 0, 0]
+        self.init(active: try r.decode(first), categoryPath: try r.decode(first + 1), merchant: try r.decodeIfPresent(first + 2),
+                  color: try r.decodeIfPresent(first + 3), price: try r.decodeIfPresent(first + 4),
+                  priceTier: try r.decodeIfPresent(first + 5), createdAt: try r.decode(first + 6), weight1d: trending[0],
+                  weight7d: trending[1], weight30d: trending[2], trendScore: trending[3],
+                  vector: vector ? try r.decodeIfPresent(first + 8) : nil)
     }
 }
 

@@ -197,6 +197,7 @@ final class ReadSession {
         var list = "p.product_id, \(score) AS s"
         if columns.contains(.categories) { list += ", p.category_path" }
         if columns.contains(.vectors) { list += ", p.embedding" }
+        if columns.contains(.facts) { list += ", " + ProductFacts.columns(vector: false) }
         var text = "SELECT \(list) FROM products p \(sql.whereClause) ORDER BY \(ordering.orderSQL)"
         if let limit { text += " LIMIT \(sql.bind(limit))" }
         if offset > 0 { text += " OFFSET \(sql.bind(offset))" }
@@ -211,8 +212,10 @@ final class ReadSession {
             let categories: [String]? = columns.contains(.categories) ? try row.decode(next) : nil
             if columns.contains(.categories) { next += 1 }
             let vector: [Float]? = columns.contains(.vectors) ? try row.decodeIfPresent(next) : nil
+            if columns.contains(.vectors) { next += 1 }
             return Candidate(item: RankedItem(productID: id, score: ordering.score(fromColumn: value), reason: ordering.reason),
-                             categoryPath: categories, vector: vector, cosine: ordering.isVector ? 1 - value : nil)
+                             categoryPath: categories, vector: vector, cosine: ordering.isVector ? 1 - value : nil,
+                             facts: columns.contains(.facts) ? try ProductFacts(row, from: next, vector: false) : nil)
         }
     }
 
