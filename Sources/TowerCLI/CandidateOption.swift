@@ -4,7 +4,7 @@ import TowerRerank
 /// `--candidates similar=200,repeat=50,…`: candidate counts of the two-stage ranking (`CandidateSettings`);
 /// names not given keep their defaults.
 public struct CandidateOption: ExpressibleByArgument {
-    public static let keys = ["similar", "repeat", "covisit", "interests", "per-interest", "popular", "rerank"]
+    public static let keys = ["similar", "repeat", "covisit", "ease", "interests", "per-interest", "popular", "rerank"]
     public var settings = CandidateSettings()
 
     public init?(argument: String) {
@@ -15,6 +15,7 @@ public struct CandidateOption: ExpressibleByArgument {
             case "similar": settings.similar = n
             case "repeat": settings.repeat = n
             case "covisit": settings.covisit = n
+            case "ease": settings.ease = n
             case "interests": settings.interests = n
             case "per-interest": settings.perInterest = n
             case "popular": settings.popular = n
@@ -27,7 +28,7 @@ public struct CandidateOption: ExpressibleByArgument {
     public static var help: ArgumentHelp {
         let d = CandidateSettings()
         return ArgumentHelp("Candidate counts, comma-separated name=count of \(keys.joined(separator: ", ")) (default similar=\(d.similar),"
-                            + "repeat=\(d.repeat),covisit=\(d.covisit),interests=\(d.interests),per-interest=\(d.perInterest),"
+                            + "repeat=\(d.repeat),covisit=\(d.covisit),ease=\(d.ease),interests=\(d.interests),per-interest=\(d.perInterest),"
                             + "popular=\(d.popular),rerank=\(d.rerank)).")
     }
 }

@@ -111,36 +111,13 @@ struct Baselines {
     }
 }
 
-/// Closed-form EASE (Steck 2019) over the binary customer × product matrix X of train-period events:
-/// `P = (XᵀX + λI)⁻¹`, `B_ij = −P_ij / P_jj`, `B_jj = 0`; a history's scores are the sum of its products' rows of B.
-struct EASE {
-    /// Catalog rows with train-period events (the columns of X), and B over them (`n × n`, row-major).
-    let rows: [Int32]
-    let column: [Int32: Int]
-    let weights: [Float]
-
-    /// Nil when the matrix cannot be inverted (it always can for λ > 0).
+extension EASE where Key == Int32 {
+    /// Fits B over catalog rows on the train-period events of `log` (binary: a customer touched a product or not). Nil when the
+    /// matrix cannot be inverted (it always can for λ > 0).
     init?(log: EventLog, splitAt: Int64, lambda: Float) {
         var perCustomer: [Int64: Set<Int32>] = [:]
         for e in 0..<log.count where log.times[e] < splitAt { perCustomer[log.customers[e], default: []].insert(log.products[e]) }
-        let rows = Array(Set(perCustomer.values.flatMap { $0 })).sorted()
-        let column = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
-        let n = rows.count
-        var g = [Float](repeating: 0, count: n * n)
-        for items in perCustomer.values {
-            let cols = items.map { column[$0]! }
-            for i in cols { for j in cols { g[i * n + j] += 1 } }
-        }
-        for i in 0..<n { g[i * n + i] += lambda }
-        guard BLAS.invertSymmetricPositiveDefinite(&g, n: n) else { return nil }
-        let diagonal = (0..<n).map { g[$0 * n + $0] }
-        for i in 0..<n {
-            for j in 0..<n { g[i * n + j] = -g[i * n + j] / diagonal[j] }
-            g[i * n + i] = 0
-        }
-        self.rows = rows
-        self.column = column
-        weights = g
+        self.init(baskets: Array(perCustomer.values), lambda: lambda)
     }
 
     static func productsWithEvents(log: EventLog, splitAt: Int64) -> Int {

@@ -148,10 +148,10 @@ public struct Evaluator {
         let threshold = CoVisitation.boughtThreshold(weights: eventWeights)
         let neighbors = baselines.neighbors(kind: .covisit, boughtThreshold: threshold)
         sets.append(listed("item_knn", events: events, then: recent30) { baselines.itemKNNList(of: $0, neighbors: neighbors) })
-        let easeProducts = EASE.productsWithEvents(log: log, splitAt: splitAt)
+        let easeProducts = EASE<Int32>.productsWithEvents(log: log, splitAt: splitAt)
         if easeProducts > easeMaxProducts {
             skipped.append(("ease", "\(easeProducts) products with train-period events exceed the limit of \(easeMaxProducts)"))
-        } else if let ease = EASE(log: log, splitAt: splitAt, lambda: easeLambda) {
+        } else if let ease = EASE<Int32>(log: log, splitAt: splitAt, lambda: easeLambda) {
             sets.append(rows("ease", events: events, fallback: served) { e, row in
                 ease.scores(history: Set(log.history(of: e).map { log.products[log.event(atSlot: $0)] }), into: &row)
             })

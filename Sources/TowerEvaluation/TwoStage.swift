@@ -10,6 +10,8 @@ public struct TwoStage: Sendable {
     public let bought: [Int64: [Neighbor]]
     /// Item-vector neighbours (kind similar), when the settings ask for per-interest candidates.
     public let similar: [Int64: [Neighbor]]
+    /// EASE neighbours (kind ease), when the settings read them.
+    public let ease: [Int64: [Neighbor]]
     /// `product_trending` per catalog row (nil: no events in 30 days).
     let trending: [TrendingRow?]
     /// Active products by trend score and by 7-day weight, best first (ties by id).
@@ -28,6 +30,7 @@ public struct TwoStage: Sendable {
         }
         covisit = CoVisitation.neighbors(of: events, kind: .covisit, boughtThreshold: boughtThreshold)
         bought = CoVisitation.neighbors(of: events, kind: .bought, boughtThreshold: boughtThreshold)
+        ease = settings.usesEASE ? EASENeighbors.neighbors(of: events) : [:]
         // As served: neighbours of the products with events (which rows are computed, not what they hold, so no leak).
         similar = settings.usesItemNeighbors
             ? ItemNeighbors.nearest(items, productIDs: catalog.productIDs, rows: Set(log.products.map { Int($0) }).sorted()) : [:]
@@ -69,7 +72,7 @@ public struct TwoStage: Sendable {
             categories[id] = a.categories
             tiers[id] = a.priceTier
         }
-        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought), similar: lists(similar),
+        let context = RerankContext(history: history, covisit: lists(covisit), bought: lists(bought), similar: lists(similar), ease: lists(ease),
                                     categories: categories, priceTiers: tiers)
         let similar = ranker.best(settings.similar, in: cosines).map { catalog.productIDs[Int($0)] }
         let merged = RerankCandidates.merge(similar: similar, history: history, context: context, trending: trendingList,

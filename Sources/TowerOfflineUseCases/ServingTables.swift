@@ -19,11 +19,21 @@ public struct ServingTables {
     /// Events in the log: the total `refresh`'s progress counts towards.
     public func eventCount() throws -> Int { try EventLogRepository(connection).count() }
 
-    /// Recomputes `product_trending` and `product_neighbors` (co-visitation) from the whole event log (what is served,
-    /// not only the training period); `progress` hears of events read. Returns the products trending and the neighbour rows.
-    public func refresh(progress: (Int) -> Void = { _ in }) throws -> (trending: Int, neighbors: Int) {
+    /// Recomputes `product_trending` and `product_neighbors` from the whole event log (what is served, not only the
+    /// training period): the co-visitation kinds, and kind `ease` when `model`'s re-ranker reads it (else that kind is
+    /// removed, so no feature reads neighbours it was not trained with); `progress` hears of events read. Returns the
+    /// products trending, the co-visitation rows and the EASE rows (nil: not read by the model).
+    public func refresh(for model: UserTowerModel?, progress: (Int) -> Void = { _ in }) throws
+        -> (trending: Int, neighbors: Int, ease: Int?) {
         let trending = try TrendingRepository(connection, eventTypes: eventTypes).refresh()
-        return (trending, try NeighborRepository(connection, eventTypes: eventTypes).refresh(progress: progress))
+        let repository = NeighborRepository(connection, eventTypes: eventTypes)
+        let events = try repository.events(progress: progress)
+        let neighbors = try repository.write(events)
+        guard model?.rerank?.candidates.usesEASE == true else {
+            try repository.write(.ease, [:])
+            return (trending, neighbors, nil)
+        }
+        return (trending, neighbors, try repository.write(.ease, EASENeighbors.neighbors(of: events)))
     }
 
     /// Replaces `product_neighbors` kind `similar` with the item-vector neighbours of `model` over `catalog` for the
@@ -34,7 +44,7 @@ public struct ServingTables {
                                    isCandidate: catalog.active)
         let rows = try EventLogRepository(connection).productIDs().compactMap { catalog.index(of: $0).map(Int.init) }
         return try NeighborRepository(connection, eventTypes: eventTypes)
-            .write(similar: ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, rows: rows))
+            .write(.similar, ItemNeighbors.nearest(ranker, productIDs: catalog.productIDs, rows: rows))
     }
 
     /// Makes `model`'s re-ranker the served one; returns its version (nil, and nothing done, when it has none).

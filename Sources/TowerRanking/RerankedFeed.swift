@@ -69,7 +69,7 @@ extension ReadSession {
         let approximate = try resolve(choice, explained: choice.isEstimate ? results.last : nil)
 
         func kind(_ k: NeighborKind) -> [Int64: [Neighbor]] { neighborLists.compactMapValues { $0[k] } }
-        let context = RerankContext(history: history.items, covisit: kind(.covisit), bought: kind(.bought), similar: kind(.similar),
+        let context = RerankContext(history: history.items, covisit: kind(.covisit), bought: kind(.bought), similar: kind(.similar), ease: kind(.ease),
                                     categories: history.categories, priceTiers: history.priceTiers)
         let (trending, popular) = (lists[keys[0]] ?? [], lists[keys[1]] ?? [])
         // The candidates besides the top by cosine, whose facts the caches may lack, read with that top.

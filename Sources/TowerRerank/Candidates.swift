@@ -8,8 +8,10 @@ public struct CandidateSettings: Codable, Sendable, Equatable {
     /// Best co-visitation neighbours of the whole history (kinds covisit and bought together), by the history's
     /// recency-weighted score.
     public var covisit: Int
+    /// Best EASE neighbours (`product_neighbors` kind ease) of the whole history, by EASE's score of the history.
+    public var ease: Int
     /// Candidate sources per interest: the `interests` most recently touched distinct products of the history
-    /// each add their own `perInterest` best neighbours of each kind (covisit, bought, similar), so a recent
+    /// each add their own `perInterest` best neighbours of each kind (covisit, bought, similar, ease), so a recent
     /// interest that the summed score above or the user vector drowns (one item among many unrelated ones) still
     /// brings its neighbours.
     public var interests: Int
@@ -19,11 +21,12 @@ public struct CandidateSettings: Codable, Sendable, Equatable {
     /// Positions re-ranked (K); later positions continue in cosine order.
     public var rerank: Int
 
-    public init(similar: Int = 200, repeat: Int = 50, covisit: Int = 100, interests: Int = 10, perInterest: Int = 20,
+    public init(similar: Int = 200, repeat: Int = 50, covisit: Int = 100, ease: Int = 100, interests: Int = 10, perInterest: Int = 20,
                 popular: Int = 50, rerank: Int = 200) {
         self.similar = similar
         self.repeat = `repeat`
         self.covisit = covisit
+        self.ease = ease
         self.interests = interests
         self.perInterest = perInterest
         self.popular = popular
@@ -33,11 +36,14 @@ public struct CandidateSettings: Codable, Sendable, Equatable {
     /// Whether the candidates read item-vector neighbours (`product_neighbors` kind similar).
     public var usesItemNeighbors: Bool { interests > 0 && perInterest > 0 }
 
-    /// Parameters published before the per-interest sources decode with none (the candidates they were trained on).
+    /// Whether the candidates read EASE neighbours (`product_neighbors` kind ease).
+    public var usesEASE: Bool { ease > 0 || usesItemNeighbors }
+
+    /// Parameters published before the per-interest or EASE sources decode with none (the candidates they were trained on).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(similar: try c.decode(Int.self, forKey: .similar), repeat: try c.decode(Int.self, forKey: .repeat),
-                  covisit: try c.decode(Int.self, forKey: .covisit),
+                  covisit: try c.decode(Int.self, forKey: .covisit), ease: try c.decodeIfPresent(Int.self, forKey: .ease) ?? 0,
                   interests: try c.decodeIfPresent(Int.self, forKey: .interests) ?? 0,
                   perInterest: try c.decodeIfPresent(Int.self, forKey: .perInterest) ?? 0,
                   popular: try c.decode(Int.self, forKey: .popular), rerank: try c.decode(Int.self, forKey: .rerank))
@@ -60,8 +66,9 @@ public enum RerankCandidates {
         for id in best(context.covisit, settings.covisit) + best(context.bought, settings.covisit) {
             sources[id, default: []].insert(.covisit)
         }
+        for id in best(context.ease, settings.ease) { sources[id, default: []].insert(.ease) }
         for id in context.recent.prefix(settings.interests) {
-            for lists in [context.covisitLists, context.boughtLists, context.similarLists] {
+            for lists in [context.covisitLists, context.boughtLists, context.similarLists, context.easeLists] {
                 for n in (lists[id] ?? []).prefix(settings.perInterest) { sources[n.productID, default: []].insert(.interest) }
             }
         }

@@ -12,7 +12,7 @@ public struct CoVisitEvent: Sendable, Equatable {
     }
 }
 
-/// A neighbour of a product with its score in (0, 1].
+/// A neighbour of a product with its score: in (0, 1] for the co-visitation and similar kinds, an EASE weight (> 0) for `ease`.
 public struct Neighbor: Sendable, Equatable, Codable {
     public var productID: Int64
     public var score: Float
@@ -32,6 +32,9 @@ public enum NeighborKind: String, Sendable, CaseIterable {
     /// The nearest products by cosine of the served item vectors ("looks like"), written by `tower train` from the
     /// model it trains (`ItemNeighbors`); the per-interest candidates read them.
     case similar
+    /// The products a history holding the product predicts by EASE's item–item weights (`EASENeighbors` in
+    /// TowerEvaluation, written by `tower train`); scores are those weights (> 0, usually far below 1).
+    case ease
 
     /// The kinds `CoVisitation` computes from the event log.
     public static let coVisitation: [NeighborKind] = [.covisit, .bought]

@@ -37,11 +37,16 @@ public struct RerankContext: Sendable {
     public let covisitMax: [Int64: Float]
     public let covisitHits: [Int64: Float]
     public let covisitLast: [Int64: Float]
-    /// The neighbour lists of the history's products (best first) of kinds covisit, bought and similar, for the
+    /// Per EASE neighbour: EASE's score of the history (the sum of its weights over the distinct products touched), and
+    /// the same recency-weighted as `covisit`.
+    public let ease: [Int64: Float]
+    public let easeDecayed: [Int64: Float]
+    /// The neighbour lists of the history's products (best first) of kinds covisit, bought, similar and ease, for the
     /// per-interest candidates.
     public let covisitLists: [Int64: [Neighbor]]
     public let boughtLists: [Int64: [Neighbor]]
     public let similarLists: [Int64: [Neighbor]]
+    public let easeLists: [Int64: [Neighbor]]
     /// Share of the history's decayed weight per category and per price tier.
     public let categoryShare: [String: Float]
     public let priceTierShare: [String: Float]
@@ -52,10 +57,10 @@ public struct RerankContext: Sendable {
 
     /// - Parameters:
     ///   - history: the customer's interactions inside the window (any order).
-    ///   - covisit, bought, similar: neighbours (`product_neighbors`) of the history's products, by product.
+    ///   - covisit, bought, similar, ease: neighbours (`product_neighbors`) of the history's products, by product.
     ///   - categories, priceTiers: of the history's products (missing products count as unknown).
     public init(history: [HistoryItem], covisit: [Int64: [Neighbor]], bought: [Int64: [Neighbor]], similar: [Int64: [Neighbor]] = [:],
-                categories: [Int64: [String]] = [:], priceTiers: [Int64: String] = [:]) {
+                ease: [Int64: [Neighbor]] = [:], categories: [Int64: [String]] = [:], priceTiers: [Int64: String] = [:]) {
         var touched: [Int64: Touch] = [:]
         var categoryShare: [String: Float] = [:], priceTierShare: [String: Float] = [:]
         var sum: Float = 0, weekSum: Float = 0
@@ -108,6 +113,11 @@ public struct RerankContext: Sendable {
         covisitLists = covisit
         boughtLists = bought
         similarLists = similar
+        easeLists = ease
+        var easeSum: [Int64: Float] = [:]
+        for product in touched.keys.sorted() { for n in ease[product] ?? [] { easeSum[n.productID, default: 0] += n.score } }
+        self.ease = easeSum
+        easeDecayed = spread(ease, \.decayed, sum)
         self.touched = touched
         self.recent = recent
         recency = Dictionary(uniqueKeysWithValues: recent.enumerated().map { ($1, $0) })
@@ -134,6 +144,7 @@ public enum RerankFeatures {
         "source_similar", "source_repeat", "source_covisit", "source_popular",
         "repeat_decayed_7d", "touch_count", "last_touch_weight", "max_touch_weight", "recency_rank",
         "customer_repeat_share", "touched_x_repeat_share", "history_events", "covisit_7d", "covisit_last",
+        "ease", "ease_decayed", "source_ease",
     ]
     public static var count: Int { names.count }
 
@@ -175,6 +186,9 @@ public enum RerankFeatures {
             log1p(Float(context.events)),
             context.covisitWeek[id] ?? 0,
             context.covisitLast[id] ?? 0,
+            context.ease[id] ?? 0,
+            context.easeDecayed[id] ?? 0,
+            flag(s.contains(.ease)),
         ]
     }
 

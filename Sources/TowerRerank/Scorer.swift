@@ -69,7 +69,7 @@ public struct RerankParameters: Codable, Sendable, Equatable {
         guard hidden >= 0, bias.isFinite else { throw RerankError.shape("hidden or bias invalid") }
         guard scale.allSatisfy({ $0 > 0 }) else { throw RerankError.shape("a scale is not positive") }
         let c = candidates
-        guard c.similar >= 0, c.repeat >= 0, c.covisit >= 0, c.interests >= 0, c.perInterest >= 0, c.popular >= 0, c.rerank >= 0 else {
+        guard c.similar >= 0, c.repeat >= 0, c.covisit >= 0, c.ease >= 0, c.interests >= 0, c.perInterest >= 0, c.popular >= 0, c.rerank >= 0 else {
             throw RerankError.shape("negative candidate counts")
         }
     }

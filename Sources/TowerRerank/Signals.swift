@@ -27,10 +27,13 @@ public struct CandidateSources: OptionSet, Sendable, Hashable {
     public static let popular = CandidateSources(rawValue: 8)
     /// Among the best neighbours of one of the most recent interactions (`CandidateSettings.interests`).
     public static let interest = CandidateSources(rawValue: 16)
+    /// Among the best EASE neighbours of the whole history (`CandidateSettings.ease`).
+    public static let ease = CandidateSources(rawValue: 32)
 
     /// Each source with its name (the evaluation's per-source candidate recall).
     public static let named: [(name: String, source: CandidateSources)] = [
         ("similar", .similar), ("repeat", .repeat), ("covisit", .covisit), ("interest", .interest), ("popular", .popular),
+        ("ease", .ease),
     ]
 }
 

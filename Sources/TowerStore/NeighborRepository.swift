@@ -5,7 +5,7 @@ import TowerRerank
 
 /// Keeps `product_neighbors` current with TowerRerank's one co-visitation function (`CoVisitation.neighbors`),
 /// the same `tower evaluate` uses, over the whole event log (bounded by the event-log retention), both kinds
-/// (`covisit`, `bought`), and kind `similar` from the item vectors `tower train` computes. The rows are written
+/// (`covisit`, `bought`), and kinds `similar` (item vectors) and `ease` (EASE weights) that `tower train` computes. The rows are written
 /// with COPY and replace the old ones of their kinds in one transaction.
 /// Called by `tower train` and by the daemon's sweep (TOWER_NEIGHBORS_INTERVAL; co-visitation kinds only).
 public struct NeighborRepository {
@@ -17,14 +17,15 @@ public struct NeighborRepository {
         self.eventTypes = eventTypes
     }
 
-    /// Recomputes the table from the event log; returns the number of rows written.
+    /// Recomputes the co-visitation kinds from the event log; returns the number of rows written.
     @discardableResult
-    public func refresh(progress: (Int) -> Void = { _ in }) throws -> Int {
-        let log = try EventLogRepository(connection).events(progress: progress)
-        let events = log.map {
+    public func refresh(progress: (Int) -> Void = { _ in }) throws -> Int { try write(try events(progress: progress)) }
+
+    /// The whole event log in log order, as the neighbour functions read it; `progress` hears of events read.
+    public func events(progress: (Int) -> Void = { _ in }) throws -> [CoVisitEvent] {
+        try EventLogRepository(connection).events(progress: progress).map {
             CoVisitEvent(customerID: $0.customerID, productID: $0.productID, weight: eventTypes.weights[$0.eventName] ?? 0)
         }
-        return try write(events)
     }
 
     /// Replaces the co-visitation kinds (`covisit`, `bought`) with the neighbours of `events` (in log order).
@@ -36,9 +37,10 @@ public struct NeighborRepository {
         })
     }
 
-    /// Replaces kind `similar` (item-vector neighbours, `ItemNeighbors` of the model `tower train` wrote).
+    /// Replaces the rows of one kind computed elsewhere: `similar` (`ItemNeighbors` of the model `tower train` wrote) or
+    /// `ease` (`EASENeighbors`); an empty dictionary removes the kind.
     @discardableResult
-    public func write(similar: [Int64: [Neighbor]]) throws -> Int { try replace([(.similar, similar)]) }
+    public func write(_ kind: NeighborKind, _ neighbors: [Int64: [Neighbor]]) throws -> Int { try replace([(kind, neighbors)]) }
 
     /// Replaces the rows of the given kinds, in one transaction; other kinds stay.
     private func replace(_ kinds: [(NeighborKind, [Int64: [Neighbor]])]) throws -> Int {

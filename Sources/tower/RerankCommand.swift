@@ -26,7 +26,8 @@ struct RerankCommand: AsyncParsableCommand {
             discussion: """
             Stores the model file's re-ranker parameters under their version, with TOWER_EVENT_WEIGHTS (the \
             weights the history features use), and makes them the served ones; first rewrites the model's \
-            item-vector neighbours (product_neighbors kind similar) that its per-interest candidates read.
+            item-vector neighbours (product_neighbors kind similar) that its per-interest candidates read, and its \
+            EASE neighbours (kind ease, from the whole event log, with the co-visitation kinds and trending) when it reads them.
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -44,6 +45,9 @@ struct RerankCommand: AsyncParsableCommand {
                 let tables = ServingTables(connection, eventTypes: settings.eventTypes)
                 if rerank.candidates.usesItemNeighbors {
                     try tables.writeSimilarReporting(loaded, catalog: try ModelData.catalog(EventLogRepository(connection)))
+                }
+                if rerank.candidates.usesEASE, let ease = try tables.refresh(for: loaded).ease {
+                    print("wrote product_neighbors kind ease (\(ease) rows) and refreshed the co-visitation kinds and trending")
                 }
                 _ = try tables.publish(loaded)
                 print("published re-ranker \(rerank.version); ranking processes switch to it within a minute")

@@ -119,9 +119,10 @@ struct TrainCommand: AsyncParsableCommand {
             print("wrote \(path) (version \(model.version))")
             let tables = ServingTables(connection, eventTypes: settings.eventTypes)
             let bar = ProgressBar("reading events for co-visitation", total: try tables.eventCount(), unit: "events")
-            let refreshed = try tables.refresh { bar.advance(by: $0) }
+            let refreshed = try tables.refresh(for: model) { bar.advance(by: $0) }
             bar.finish()
             print("refreshed product_trending (\(refreshed.trending) products) and product_neighbors (\(refreshed.neighbors) rows)")
+            if let ease = refreshed.ease { print("wrote product_neighbors kind ease (\(ease) rows, at most \(EASENeighbors.defaultLimit) per product)") }
             try tables.writeSimilarReporting(model, catalog: catalog)
             if let version = try tables.publish(model) {
                 print("published re-ranker \(version) (ranking processes switch to it within a minute)")

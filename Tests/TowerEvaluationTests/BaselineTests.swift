@@ -73,7 +73,7 @@ final class BaselineTests: XCTestCase {
             InteractionEvent(customerID: 1, productID: 2, eventName: "view", occurredAtMicroseconds: 1),
             InteractionEvent(customerID: 2, productID: 1, eventName: "view", occurredAtMicroseconds: 2),
         ], catalog: catalog, eventNames: ["view"], windowSeconds: 60)
-        let ease = try XCTUnwrap(EASE(log: log, splitAt: 10, lambda: 1))
+        let ease = try XCTUnwrap(EASE<Int32>(log: log, splitAt: 10, lambda: 1))
         var row = [Float](repeating: 9, count: 2)
         ease.scores(history: [0], into: &row)
         XCTAssertEqual(row[0], 0, accuracy: 1e-6)
@@ -82,6 +82,30 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(row[0], 0.5, accuracy: 1e-6)
         // Under 20,000 products EASE is scored; without history it takes the served fallback (30 ranks 2).
         XCTAssertEqual(evaluate()["ease"]?.withoutHistory.mrr ?? -1, 0.5, accuracy: 1e-9)
+    }
+
+    /// Two products touched together by k customers (and by no one apart): G + λI = [[k+λ, k], [k, k+λ]], so
+    /// B_12 = B_21 = k / (k+λ). Products 1, 2 by three customers (3/4 at λ = 1), 3, 4 by two (2/3); no weight
+    /// links the two pairs. The product limit keeps the products most customers touched.
+    func testEASENeighborsKnownAnswer() {
+        let events = (1...3).flatMap { c in [1, 2].map { CoVisitEvent(customerID: Int64(c), productID: $0, weight: 1) } }
+            + (4...5).flatMap { c in [3, 4].map { CoVisitEvent(customerID: Int64(c), productID: $0, weight: 5) } }
+        let n = EASENeighbors.neighbors(of: events, lambda: 1)
+        XCTAssertEqual(n.keys.sorted(), [1, 2, 3, 4])
+        XCTAssertEqual(n[1]?.map(\.productID), [2])
+        XCTAssertEqual(n[1]?[0].score ?? 0, 0.75, accuracy: 1e-5)
+        XCTAssertEqual(n[2]?[0].score ?? 0, 0.75, accuracy: 1e-5)
+        XCTAssertEqual(n[3]?.map(\.productID), [4])
+        XCTAssertEqual(n[4]?[0].score ?? 0, 2.0 / 3, accuracy: 1e-5)
+        XCTAssertEqual(EASENeighbors.neighbors(of: events, lambda: 1, maxProducts: 2).keys.sorted(), [1, 2])
+        XCTAssertEqual(EASENeighbors.neighbors(of: events, limit: 0), [:])
+        // A chain 1–2–3: 1 and 3 are never together and 2 explains both, so EASE gives 3 a negative weight from 1
+        // (not a neighbour) while 2 keeps both, best first.
+        let chain = (1...3).flatMap { c in [1, 2].map { CoVisitEvent(customerID: Int64(c), productID: $0, weight: 1) } }
+            + (4...5).flatMap { c in [2, 3].map { CoVisitEvent(customerID: Int64(c), productID: $0, weight: 1) } }
+        let m = EASENeighbors.neighbors(of: chain, lambda: 1)
+        XCTAssertEqual(m[1]?.map(\.productID), [2])
+        XCTAssertEqual(m[2]?.map(\.productID), [1, 3])
     }
 
     func testEASEIsSkippedAboveTheProductLimit() {

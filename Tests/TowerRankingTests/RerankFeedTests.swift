@@ -126,7 +126,7 @@ final class RerankFeedTests: XCTestCase {
         let ranker = f.ranker { $0.rerankCheckInterval = 0 }
         let farthest = ids(try ranker.feed(customer: 1, perPage: 1000).items).last!
         try NeighborRepository(f.writer, eventTypes: EventTypes(pairs: [("product_viewed", 0.1)]))
-            .write(similar: [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
+            .write(.similar, [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
         func head(interests: Int) throws -> [Int64] {
             var p = RerankParameters(version: "interests-\(interests)",
                                      candidates: CandidateSettings(similar: 1, repeat: 0, covisit: 0, interests: interests, perInterest: 1,
@@ -172,7 +172,7 @@ final class RerankFeedTests: XCTestCase {
         let farthest = ids(try f.ranker().feed(customer: 1, perPage: 1000).items).last!
         for ranker in [stale, fresh] { XCTAssertFalse(ids(try ranker.feed(customer: 1, perPage: 10).items).contains(farthest)) }
         try NeighborRepository(f.writer, eventTypes: EventTypes(pairs: [("product_viewed", 0.1)]))
-            .write(similar: [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
+            .write(.similar, [touched[2]: [Neighbor(productID: farthest, score: 0.8)]])
         XCTAssertTrue(ids(try fresh.feed(customer: 1, perPage: 10).items).contains(farthest))
         XCTAssertFalse(ids(try stale.feed(customer: 1, perPage: 10).items).contains(farthest), "cached for the TTL")
     }

@@ -154,11 +154,37 @@ final class RerankScorerTests: XCTestCase {
         XCTAssertEqual(Set(both.keys), [10, 11, 20, 21, 22])
     }
 
+    /// EASE neighbours: the candidates are the best by EASE's own score of the history (the sum of its distinct
+    /// products' weights, however often each was touched), features carry that score and its recency-weighted spread.
+    func testEASECandidatesAndFeatures() {
+        let history = [HistoryItem(productID: 1, weight: 1, ageSeconds: 0), HistoryItem(productID: 1, weight: 1, ageSeconds: 0),
+                       HistoryItem(productID: 2, weight: 1, ageSeconds: 86_400)]
+        let c = RerankContext(history: history, covisit: [:], bought: [:],
+                              ease: [1: [Neighbor(productID: 10, score: 0.2), Neighbor(productID: 11, score: 0.1)],
+                                     2: [Neighbor(productID: 11, score: 0.15), Neighbor(productID: 12, score: 0.05)]])
+        XCTAssertEqual(c.ease[11] ?? 0, 0.25, accuracy: 1e-6)
+        XCTAssertEqual(c.ease[10], 0.2)
+        let merged = RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [],
+                                            settings: CandidateSettings(similar: 0, repeat: 0, covisit: 0, ease: 2, interests: 0, popular: 0))
+        XCTAssertEqual(merged.map(\.productID), [10, 11])
+        XCTAssertEqual(merged.map(\.sources), [.ease, .ease])
+        let x = RerankFeatures.matrix([ProductSignals(productID: 11, cosine: 0, sources: .ease)], context: c)
+        func v(_ name: String) -> Float { x[RerankFeatures.names.firstIndex(of: name)!] }
+        let d1: Float = 2, d2: Float = 0.5  // decayed weights of products 1 and 2 (a day's half-life)
+        XCTAssertEqual(v("ease"), 0.25, accuracy: 1e-6)
+        XCTAssertEqual(v("ease_decayed"), (d1 * 0.1 + d2 * 0.15) / (d1 + d2), accuracy: 1e-6)
+        XCTAssertEqual(v("source_ease"), 1)
+        XCTAssertEqual(v("source_covisit"), 0)
+        let perInterest = RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [],
+                                                 settings: CandidateSettings(similar: 0, repeat: 0, covisit: 0, ease: 0, interests: 1, perInterest: 1, popular: 0))
+        XCTAssertEqual(perInterest.map(\.productID), [10], "the most recent product's best EASE neighbour")
+    }
+
     /// Parameters published before the per-interest sources keep their candidates (none per interest).
     func testSettingsWithoutPerInterestCountsDecodeWithNone() throws {
         let old = #"{"similar": 7, "repeat": 6, "covisit": 5, "popular": 4, "rerank": 3}"#
         let s = try JSONDecoder().decode(CandidateSettings.self, from: Data(old.utf8))
-        XCTAssertEqual(s, CandidateSettings(similar: 7, repeat: 6, covisit: 5, interests: 0, perInterest: 0, popular: 4, rerank: 3))
+        XCTAssertEqual(s, CandidateSettings(similar: 7, repeat: 6, covisit: 5, ease: 0, interests: 0, perInterest: 0, popular: 4, rerank: 3))
         let now = CandidateSettings()
         XCTAssertEqual(try JSONDecoder().decode(CandidateSettings.self, from: try JSONEncoder().encode(now)), now)
     }

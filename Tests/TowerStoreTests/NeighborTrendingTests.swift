@@ -85,14 +85,20 @@ final class NeighborTrendingTests: StoreTestCase {
         let coVisit = try repo.refresh()
         let similar: [Int64: [Neighbor]] = [10: [Neighbor(productID: 20, score: 0.9), Neighbor(productID: 30, score: -0.25)],
                                             20: [Neighbor(productID: 10, score: 0.9)]]
-        XCTAssertEqual(try repo.write(similar: similar), 3)
+        XCTAssertEqual(try repo.write(.similar, similar), 3)
         XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 3)
         XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind <> 'similar'"), coVisit, "co-visitation rows stay")
         XCTAssertEqual(try repo.refresh(), coVisit)
         XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 3, "the sweep keeps the model's rows")
-        XCTAssertEqual(try repo.write(similar: [30: [Neighbor(productID: 10, score: 0.5)]]), 1)
+        XCTAssertEqual(try repo.write(.similar, [30: [Neighbor(productID: 10, score: 0.5)]]), 1)
         XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 1)
         let score: Float = try connection.query("SELECT score FROM product_neighbors WHERE kind = 'similar' AND product_id = 30")[0].decode(0)
         XCTAssertEqual(score, 0.5)
+        XCTAssertEqual(try repo.write(.ease, [10: [Neighbor(productID: 20, score: 0.03)]]), 1)
+        XCTAssertEqual(try repo.refresh(), coVisit)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'ease'"), 1, "the sweep keeps the EASE rows")
+        XCTAssertEqual(try repo.write(.ease, [:]), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'ease'"), 0, "an empty write removes the kind")
+        XCTAssertEqual(try count("SELECT count(*) FROM product_neighbors WHERE kind = 'similar'"), 1)
     }
 }
