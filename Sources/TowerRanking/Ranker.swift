@@ -16,7 +16,7 @@ public final class Ranker: Sendable {
     private let pool: ConnectionPool
     private let indexCache: VectorIndexCache
     private let rerankCache: RerankParameterCache
-    private let caches: ServingCaches
+    let caches: ServingCaches
 
     /// A ranker over the database at `url` (libpq URL or key=value string). Connects on first use.
     public init(url: String, configuration: RankerConfiguration = RankerConfiguration()) {
@@ -151,23 +151,39 @@ public final class Ranker: Sendable {
         var failures = 0
         while true {
             do {
-                return try pool.withConnection { connection in
+                let (value, categories) = try pool.withConnection { connection in
                     let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache, caches: caches)
                     do {
                         let value = try body(session)
                         try session.finish()
-                        return value
+                        return (value, session.categoriesToRead)
                     } catch {
                         if session.began, connection.isConnected { _ = try? connection.execute("ROLLBACK") }
+                        for category in session.categoriesToRead { caches.categories.release(category) }
                         throw error
                     }
                 }
+                for category in categories { readMembers(of: category) }
+                return value
             } catch let error as PQError where error.isTransient {
                 failures += 1
                 guard configuration.retry.policy.allows(after: failures) else { throw RankingError(error) }
                 Thread.sleep(forTimeInterval: configuration.retry.policy.delay(forAttempt: failures - 1))
             } catch let error as PQError {
                 throw RankingError(error, statementTimeout: configuration.statementTimeout)
+            }
+        }
+    }
+
+    /// Reads a category's members for the in-memory scan on a Dispatch thread (a request claimed the read).
+    private func readMembers(of category: String) {
+        DispatchQueue.global(qos: .utility).async { [self] in
+            let limit = configuration.categoryScanMaximum
+            do {
+                let members = try read { try CategoryMembers($0.query(CategoryMembers.statement(category, limit: limit)), limit: limit) }
+                caches.categories.store(members, for: category)
+            } catch {
+                caches.categories.release(category)  // the next request that needs it claims it again
             }
         }
     }

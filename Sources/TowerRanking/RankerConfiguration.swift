@@ -55,6 +55,10 @@ public struct RankerConfiguration: Sendable {
     /// Products whose facts and vector the ranker keeps in memory (about 1.7 kB each at 384 dimensions; neighbour
     /// lists of a quarter as many products, about 2.6 kB each); 0 turns the caches off.
     public var productCacheSize: Int = 100_000
+    /// The re-ranked head ranks a category with its own index exactly in memory, from the cached facts, when it holds at
+    /// most this many products that can be ranked (and at most a quarter of `productCacheSize`); larger ones walk their
+    /// index. 0: always walk.
+    public var categoryScanLimit: Int = 25_000
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
     /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).

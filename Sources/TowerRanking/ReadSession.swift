@@ -35,6 +35,8 @@ final class ReadSession {
     /// The opening went out (a failure must roll back).
     private(set) var began = false
     private var committed = false
+    /// Categories whose members the ranker should read in the background after the request (`CategoryMembers`).
+    var categoriesToRead: [String] = []
 
     init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache, caches: ServingCaches) {
         self.connection = connection

@@ -54,6 +54,10 @@ extension ReadSession {
         let keys = ["t.trend_score", "t.weight_7d"].map { RankedListKey(filters: filters, column: $0, limit: settings.popular) }
         var lists = caches.lists.values(for: keys)
         let unread = keys.filter { lists[$0] == nil }
+        // A category to scan whose members are not cached is walked this time, and read in the background.
+        let scanned = try scannedCategory(filters)
+        let members = scanned.flatMap { caches.categories.value(for: $0) }
+        if let scanned, members == nil, caches.categories.claim(scanned) { categoriesToRead.append(scanned) }
         var statements = (unlisted.isEmpty ? [] : [neighborsStatement(unlisted)]) + unread.map(ranked)
         if case .estimate(let explain, _, _) = choice { statements.append(explain) }
         let results = statements.isEmpty ? [] : try batch(statements)
@@ -77,25 +81,32 @@ extension ReadSession {
                                             settings: settings).map(\.productID)
         var facts = caches.products.values(for: others)
         let similarLimit = max(1, settings.similar)
-        // The top comes with its facts (no vectors: its cosines are the database's), so it needs no cache and no
-        // round trip of its own: with 1,000 customers each top of 200 mostly missed the cache.
-        let top = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: .facts)
-        let second = try batch([.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), top]
-                               + factsStatements(others.filter { facts[$0] == nil }))
-        var similar = try decode(second[1], ordering, .facts)
-        if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
-            similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true,
-                                     columns: .facts)
+        let top: [(id: Int64, cosine: Float, facts: ProductFacts)]
+        if approximate, let members, members.ids != nil {
+            // A category with its own index, scanned exactly from its cached members: no walk, and no round trip when
+            // the other candidates' facts are cached too.
+            let missing = others.filter { facts[$0] == nil }
+            if !missing.isEmpty { facts.merge(try readFacts(batch([ProductFacts.statement(missing)])[0])) { read, _ in read } }
+            top = members.nearest(similarLimit, query: query, filters: filters)
+        } else {
+            // The top comes with its facts (no vectors: its cosines are the database's), so it needs no cache and no
+            // round trip of its own: with 1,000 customers each top of 200 mostly missed the cache.
+            let statement = selection(ordering, filters, excluding: nil, limit: similarLimit, offset: 0, columns: .facts)
+            let second = try batch([.settings(try planner(approximate: approximate, filters, atLeast: similarLimit)), statement]
+                                   + factsStatements(others.filter { facts[$0] == nil }))
+            var similar = try decode(second[1], ordering, .facts)
+            if approximate, similar.count < similarLimit {  // the index's stream ended early: continue it exactly
+                similar = try candidates(ordering, filters, offset: 0, limit: similarLimit, excluding: nil, approximate: true,
+                                         columns: .facts)
+            }
+            if second.count > 2 { facts.merge(try readFacts(second[2])) { read, _ in read } }
+            top = similar.map { ($0.item.productID, Float($0.cosine ?? 0), $0.facts!) }
         }
-        if second.count > 2 {
-            let read = try readFacts(second[2])
-            facts.merge(read) { old, _ in old }
-        }
-        let topIDs = similar.map(\.item.productID)
-        for candidate in similar { facts[candidate.item.productID] = candidate.facts }
+        let topIDs = top.map(\.id)
+        for t in top { facts[t.id] = t.facts }
 
-        // The top's cosines are the database's; the others' are computed here from the cached vectors.
-        var cosines = Dictionary(uniqueKeysWithValues: similar.map { ($0.item.productID, Float($0.cosine ?? 0)) })
+        // The top's cosines are the database's (or the scan's); the others' are computed here from the cached vectors.
+        var cosines = Dictionary(uniqueKeysWithValues: top.map { ($0.id, $0.cosine) })
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
         let merged = RerankCandidates.merge(similar: topIDs, history: history.items, context: context, trending: trending,
                                             popular: popular, settings: settings)
@@ -113,6 +124,14 @@ extension ReadSession {
             RankedItem(productID: $0, score: 1 + Double(cosines[$0]!), reason: .personalized)
         }
         return (items, approximate)
+    }
+
+    /// The top-level category of `filters` that the head scans in memory (`CategoryMembers`): one with its own index,
+    /// when the caches are on and the scan is not turned off.
+    private func scannedCategory(_ filters: RankingFilters) throws -> String? {
+        guard configuration.categoryScanMaximum > 0, filters.productIDs == nil, let category = filters.categoryPrefix.first,
+              try indexCache.current(self).usesCategoryIndex(configuration.vectorSearch, for: filters.categoryPrefix) else { return nil }
+        return category
     }
 
     private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }

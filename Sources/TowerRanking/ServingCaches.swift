@@ -14,6 +14,9 @@ final class ServingCaches: Sendable {
     let lists: ExpiringCache<RankedListKey, [Int64]>
     /// Whether a filter set's vector ordering uses an index (the planner's estimate; exclusions cleared).
     let indexChoices: ExpiringCache<RankingFilters, Bool>
+    /// Per top-level category with its own index: its members and their facts (`CategoryMembers`), as many products in
+    /// all as `products` holds.
+    let categories: CategoryScanCache
 
     init(configuration: RankerConfiguration) {
         let (ttl, size) = (configuration.servingCacheTTL, max(0, configuration.productCacheSize))
@@ -22,6 +25,7 @@ final class ServingCaches: Sendable {
         neighbors = ExpiringCache(capacity: (size + 3) / 4, ttl: ttl)
         lists = ExpiringCache(capacity: filterSets, ttl: ttl)
         indexChoices = ExpiringCache(capacity: filterSets, ttl: min(ttl, configuration.indexCheckInterval))
+        categories = CategoryScanCache(maxProducts: size, ttl: ttl)
     }
 }
 

@@ -12,7 +12,7 @@ import TowerTraining
 extension BenchRankingCommand {
     /// Logs `eventsPerCustomer` events (Zipf-like popularity, 70/25/5 % views/clicks/carts over the last two
     /// days) for customers 1…`customers` (their window history too) and as many background customers, then
-    /// refreshes product_trending and product_neighbors and publishes a re-ranker with fixed weights in the trained shape.
+    /// refreshes product_trending and product_neighbors (kind ease too) and publishes a re-ranker with fixed weights in the trained shape.
     static func prepareRerank(_ writer: PQConnection, products: Int, customers: Int, eventsPerCustomer: Int = 10,
                               candidates: CandidateSettings = CandidateSettings()) throws {
         let start = Date()
@@ -31,7 +31,13 @@ extension BenchRankingCommand {
             """, [customers])
         let types = EventTypes.default
         try TrendingRepository(writer, eventTypes: types).refresh()
-        let rows = try NeighborRepository(writer, eventTypes: types).refresh()
+        var rows = try NeighborRepository(writer, eventTypes: types).refresh()
+        // Kind ease in the shape `tower train` writes (up to 100 per product with events): the co-visitation lists
+        // scaled, since an EASE fit of synthetic events says nothing about latency and costs a minute at 20,000 products.
+        rows += try writer.execute("""
+            INSERT INTO product_neighbors (product_id, kind, neighbor_id, score)
+            SELECT product_id, 'ease', neighbor_id, score / 10 FROM product_neighbors WHERE kind = 'covisit'
+            """)
         let parameters = try publishRerank(writer, version: "bench", candidates: candidates)
         print(String(format: "# %d products: %d events, %d neighbour rows, re-ranker published in %.1f s (re-rank the first %d of %d+%d+%d+%d candidates)",
                      products, 2 * customers * eventsPerCustomer, rows, Date().timeIntervalSince(start), parameters.candidates.rerank,

@@ -1,7 +1,7 @@
 import Foundation
 import LibPQ
 import TowerConfig
-import TowerRanking
+@testable import TowerRanking
 import TowerRerank
 import TowerStore
 import XCTest
@@ -200,6 +200,38 @@ final class RerankFeedTests: XCTestCase {
         // The fallback order too: customer 3 has no vector but a cart.
         try interact(3, f.popularityOrder()[0], "product_added_to_cart", minutesAgo: 1)
         XCTAssertEqual(ids(try ranker.feed(customer: 3, perPage: 5, exclude: .carted).items), Array(f.popularityOrder()[1...5]))
+    }
+
+    /// A category with its own index is ranked in the head by an exact scan of its cached facts, read in the
+    /// background after the first request (which walks the index): the exact plan's order either way, pages included;
+    /// a re-embedded product reaches the scanned head only when its cached facts expire (the cosine order after K,
+    /// read fresh, has it at once).
+    func testACategoryWithItsOwnIndexIsScannedFromTheCaches() throws {
+        try VectorIndex(f.writer).create()
+        XCTAssertTrue(try CategoryVectorIndex(f.writer).create(minProducts: 50).contains("clothing"))
+        try publish(parameters(version: "v1", k: 50))
+        let clothing = RankingFilters(categoryPrefix: ["clothing"])
+        let scan = f.ranker { $0.vectorSearch = .approximate; $0.rerankCheckInterval = 0; $0.servingCacheTTL = 3600 }
+        let exact = f.ranker { $0.vectorSearch = .exact; $0.rerankCheckInterval = 0; $0.productCacheSize = 0 }
+        let walked = ids(try scan.feed(customer: 1, filters: clothing, perPage: 1000).items)
+        XCTAssertEqual(walked, ids(try exact.feed(customer: 1, filters: clothing, perPage: 1000).items))
+        try waitUntil("the category's members are cached") { scan.caches.categories.value(for: "clothing") != nil }
+        for customer: Int64 in [1, 2] {
+            let truth = ids(try exact.feed(customer: customer, filters: clothing, perPage: 1000).items)
+            XCTAssertGreaterThan(truth.count, 60)
+            XCTAssertEqual(ids(try scan.feed(customer: customer, filters: clothing, perPage: 1000).items), truth)
+            XCTAssertEqual(ids(try scan.feed(customer: customer, filters: clothing, page: 3, perPage: 19).items), Array(truth[38..<57]))
+        }
+        let quiet: Int64 = try f.writer.query("""
+            SELECT product_id FROM products WHERE category_path[1] = 'clothing' AND active AND embedding IS NOT NULL
+              AND product_id NOT IN (SELECT product_id FROM events) AND product_id NOT IN (SELECT neighbor_id FROM product_neighbors)
+            ORDER BY embedding <=> (SELECT embedding FROM user_vectors WHERE customer_id = 1) DESC, product_id LIMIT 1
+            """)[0].decode(0)  // the farthest: not among the top 60 by cosine before the change
+        try f.writer.execute("UPDATE products SET embedding = (SELECT embedding FROM user_vectors WHERE customer_id = 1) WHERE product_id = $1",
+                             [quiet])
+        XCTAssertLessThan(try XCTUnwrap(ids(try exact.feed(customer: 1, filters: clothing, perPage: 1000).items).firstIndex(of: quiet)), 50)
+        XCTAssertEqual(ids(try scan.feed(customer: 1, filters: clothing, perPage: 1000).items).firstIndex(of: quiet), 50,
+                       "not in the scanned head (its cached vector), first after K")
     }
 
     /// With the HNSW index forced and its stream ending early (a scan budget of one tuple), the head's top by

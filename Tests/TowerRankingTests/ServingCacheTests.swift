@@ -70,4 +70,30 @@ final class ServingCacheTests: XCTestCase {
             XCTAssertEqual(Set(facts.filter { filters.matches($0.key, $0.value) }.keys), kept, "\(filters)")
         }
     }
+
+    /// The scanned categories' cache: one read claimed at a time, at most `maxProducts` products in all (the oldest
+    /// entries go first), a category too large remembered as such.
+    func testCategoryScanCacheClaimsOneReadAndBoundsTheProducts() {
+        func members(_ n: Int) -> CategoryMembers { CategoryMembers(ids: (0..<Int64(n)).map { $0 }, facts: [], norms: []) }
+        let cache = CategoryScanCache(maxProducts: 10, ttl: 60)
+        XCTAssertTrue(cache.claim("a"))
+        XCTAssertFalse(cache.claim("a"), "a read is under way")
+        cache.store(members(6), for: "a")
+        XCTAssertEqual(cache.value(for: "a")?.count, 6)
+        XCTAssertTrue(cache.claim("b"))
+        cache.store(members(5), for: "b")
+        XCTAssertNil(cache.value(for: "a"), "11 products: the oldest entry went")
+        XCTAssertEqual(cache.value(for: "b")?.count, 5)
+        XCTAssertTrue(cache.claim("c"))
+        cache.store(CategoryMembers(ids: nil, facts: [], norms: []), for: "c")
+        XCTAssertNotNil(cache.value(for: "c"), "too large: remembered, so it is not read again within the TTL")
+        XCTAssertNil(cache.value(for: "c")?.ids)
+        XCTAssertTrue(cache.claim("c"), "the claim ended with the store")
+        cache.release("c")
+        XCTAssertTrue(cache.claim("c"), "and with a release")
+        XCTAssertFalse(CategoryScanCache(maxProducts: 0, ttl: 60).claim("a"), "caches off: never read")
+        let expired = CategoryScanCache(maxProducts: 10, ttl: 0)
+        expired.store(members(1), for: "a")
+        XCTAssertNil(expired.value(for: "a"))
+    }
 }
