@@ -1,7 +1,7 @@
 import ArgumentParser
 import TowerRerank
 
-/// `--candidates similar=200,repeat=50,…`: candidate counts of the two-stage ranking (`CandidateSettings`);
+/// `--candidates similar=100,repeat=50,…`: candidate counts of the two-stage ranking (`CandidateSettings`);
 /// names not given keep their defaults.
 public struct CandidateOption: ExpressibleByArgument {
     public static let keys = ["similar", "repeat", "covisit", "ease", "interests", "per-interest", "popular", "rerank"]

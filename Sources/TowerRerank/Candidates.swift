@@ -21,7 +21,7 @@ public struct CandidateSettings: Codable, Sendable, Equatable {
     /// Positions re-ranked (K); later positions continue in cosine order.
     public var rerank: Int
 
-    public init(similar: Int = 200, repeat: Int = 50, covisit: Int = 100, ease: Int = 100, interests: Int = 10, perInterest: Int = 20,
+    public init(similar: Int = 100, repeat: Int = 50, covisit: Int = 100, ease: Int = 100, interests: Int = 10, perInterest: Int = 20,
                 popular: Int = 50, rerank: Int = 200) {
         self.similar = similar
         self.repeat = `repeat`
