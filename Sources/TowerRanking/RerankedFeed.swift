@@ -84,10 +84,11 @@ extension ReadSession {
         let top: [(id: Int64, cosine: Float, facts: ProductFacts)]
         if approximate, let members, members.ids != nil {
             // A category with its own index, scanned exactly from its cached members: no walk, and no round trip when
-            // the other candidates' facts are cached too.
+            // the other candidates' facts are cached too. The scan is cheap, so it fills the head (K) even when few
+            // other candidates lie in the category: pages up to K then never wait for the category's walk.
             let missing = others.filter { facts[$0] == nil }
             if !missing.isEmpty { facts.merge(try readFacts(batch([ProductFacts.statement(missing)])[0])) { read, _ in read } }
-            top = members.nearest(similarLimit, query: query, filters: filters)
+            top = members.nearest(max(similarLimit, settings.rerank), query: query, filters: filters)
         } else {
             // The top comes with its facts (no vectors: its cosines are the database's), so it needs no cache and no
             // round trip of its own: with 1,000 customers each top of 200 mostly missed the cache.
@@ -108,8 +109,10 @@ extension ReadSession {
         // The top's cosines are the database's (or the scan's); the others' are computed here from the cached vectors.
         var cosines = Dictionary(uniqueKeysWithValues: top.map { ($0.id, $0.cosine) })
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
+        var merging = settings
+        merging.similar = max(settings.similar, topIDs.count)  // a scanned category's fuller top
         let merged = RerankCandidates.merge(similar: topIDs, history: history.items, context: context, trending: trending,
-                                            popular: popular, settings: settings)
+                                            popular: popular, settings: merging)
         let candidates: [ProductSignals] = merged.compactMap { m in
             guard let f = facts[m.productID] else { return nil }  // no such product
             if cosines[m.productID] == nil {
