@@ -5,11 +5,11 @@ import Synchronization
 /// The re-ranked head's top by cosine under a category filter, computed in memory: an exact scan of the top-level
 /// category's products from the serving caches instead of a walk through the category's own index. The walk needs a
 /// long candidate list (`categoryEfSearch`) because a customer whose interests lie elsewhere is far from every
-/// product of the category, and costs several milliseconds for the head's 200; the scan of a category of 10,000
-/// cached products costs about one, and is exact. A category is scanned when it has its own index (it is large
+/// product of the category, and costs 5–9 ms for the head; the scan of a category of 10,000 cached products costs
+/// about one, and is exact. A category is scanned when it has its own index (it is large
 /// enough to be walked otherwise) and holds at most `RankerConfiguration.categoryScanMaximum` products that can be
 /// ranked; its members and their facts are cached for `servingCacheTTL` like every other product fact. They are read
-/// in the background (about 50 ms for 10,000 products, one heap page per product or so): a request that finds them
+/// in the background (about 150 ms of server time for 10,000 products, one heap page per product or so): a request that finds them
 /// missing walks the index and asks the ranker to read them, so no request waits for the read.
 struct CategoryMembers: Sendable {
     /// The category's active products with a vector, ascending, with their facts and vector norms; nil when it holds
@@ -41,8 +41,7 @@ struct CategoryMembers: Sendable {
         for i in ids.indices {  // ascending ids: a tie keeps the earlier (smaller) id first
             let f = facts[i]
             guard filters.matches(ids[i], f), let v = f.vector, v.count == query.count else { continue }
-            let norm = norms[i] * queryNorm
-            let c = norm > 0 ? Float(min(1, max(-1, Double(VectorMath.dot(v, query)) / norm))) : 0
+            let c = VectorMath.cosine(v, query, vectorNorm: norms[i], queryNorm: queryNorm)
             guard best.count < limit || c > best[best.count - 1].cosine else { continue }
             best.insert((ids[i], c, f), at: best.firstIndex { $0.cosine < c } ?? best.count)
             if best.count > limit { best.removeLast() }

@@ -21,9 +21,10 @@ enum VectorMath {
     }
 
     /// Cosine similarity as pgvector's `<=>` computes it (1 − distance): float sums, the quotient in double,
-    /// clamped to −1…1; 0 for a zero vector. `queryNorm` is √(q·q) of the other operand.
-    static func cosine(_ v: [Float], _ query: [Float], queryNorm: Double) -> Float {
-        let norm = Double(dot(v, v)).squareRoot() * queryNorm
+    /// clamped to −1…1; 0 for a zero vector. `queryNorm` is √(q·q) of the other operand, `vectorNorm` √(v·v) when
+    /// the caller keeps it (computed otherwise).
+    static func cosine(_ v: [Float], _ query: [Float], vectorNorm: Double? = nil, queryNorm: Double) -> Float {
+        let norm = (vectorNorm ?? Double(dot(v, v)).squareRoot()) * queryNorm
         guard norm > 0 else { return 0 }
         return Float(min(1, max(-1, Double(dot(v, query)) / norm)))
     }
