@@ -73,7 +73,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank"]),
+        // The catalog snapshot's int8 scan, in C so the compiler can emit AVX2/AVX-512 versions chosen at load time.
+        .target(name: "CTowerVectorScan"),
+        .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank", "CTowerVectorScan"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
         .target(name: "TowerServe", dependencies: [
             "TowerRanking", "TowerRerank", "TowerRuntime", "TowerModel", "TowerConfig", "TowerJSON",
@@ -135,7 +137,7 @@ let package = Package(
             "TowerUseCases", "TowerOfflineUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerConfig",
             "TowerTestSupport",
         ]),
-        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerTestSupport"]),
+        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerMath", "TowerTestSupport"]),
         .testTarget(name: "TowerServeTests", dependencies: [
             "TowerServe", "TowerRanking", "TowerRuntime", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
             .product(name: "Logging", package: "swift-log"),

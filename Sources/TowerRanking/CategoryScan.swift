@@ -12,55 +12,35 @@ import Synchronization
 /// in the background (about 150 ms of server time for 10,000 products, one heap page per product or so): a request that finds them
 /// missing walks the index and asks the ranker to read them, so no request waits for the read.
 struct CategoryMembers: Sendable {
-    /// The category's active products with a vector, ascending, with their facts and vector norms; nil when it holds
-    /// more than the limit.
-    let ids: [Int64]?
-    let facts: [ProductFacts]
-    let norms: [Double]
+    /// The category's active products with a vector, ascending, with their facts and vectors; nil when it holds more
+    /// than the limit.
+    let table: ProductTable?
 
     /// The members with their facts (vectors included): `product_id`, then `ProductFacts.columns(vector: true)`;
-    /// one row more than `limit` tells the category is too large.
-    static func statement(_ category: String, limit: Int) -> Statement {
-        Statement("""
+    /// one row more than `limit` tells the category is too large. `category` nil: the whole catalog.
+    static func statement(_ category: String?, limit: Int) -> Statement {
+        let inCategory = category == nil ? "" : "p.category_path @> ARRAY[$2::text] AND p.category_path[1] = $2 AND "
+        return Statement("""
             SELECT p.product_id, \(ProductFacts.columns(vector: true)) FROM products p
-            WHERE p.category_path @> ARRAY[$1::text] AND p.category_path[1] = $1 AND p.active AND p.embedding IS NOT NULL
-            ORDER BY p.product_id LIMIT $2
-            """, [category, limit + 1])
+            WHERE \(inCategory)p.active AND p.embedding IS NOT NULL
+            ORDER BY p.product_id LIMIT $1
+            """, [limit + 1] + (category.map { [$0] } ?? []))
     }
 
     /// Products held (0 when too large).
-    var count: Int { ids?.count ?? 0 }
+    var count: Int { table?.count ?? 0 }
 
     /// The `limit` members passing `filters` with the highest cosine to `query` (pgvector's formula), best first,
     /// ties by ascending id.
     func nearest(_ limit: Int, query: [Float], filters: RankingFilters) -> [(id: Int64, cosine: Float, facts: ProductFacts)] {
-        guard limit > 0, let ids else { return [] }
-        let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
-        var best: [(id: Int64, cosine: Float, facts: ProductFacts)] = []
-        best.reserveCapacity(limit + 1)
-        for i in ids.indices {  // ascending ids: a tie keeps the earlier (smaller) id first
-            let f = facts[i]
-            guard filters.matches(ids[i], f), let v = f.vector, v.count == query.count else { continue }
-            let c = VectorMath.cosine(v, query, vectorNorm: norms[i], queryNorm: queryNorm)
-            guard best.count < limit || c > best[best.count - 1].cosine else { continue }
-            best.insert((ids[i], c, f), at: best.firstIndex { $0.cosine < c } ?? best.count)
-            if best.count > limit { best.removeLast() }
-        }
-        return best
+        table.map { $0.nearest(limit, query: query, filters: filters, positions: CollectionOfOne(0 ..< $0.count)) } ?? []
     }
 }
 
 extension CategoryMembers {
     /// The members from `statement`'s result.
     init(_ result: PQResult, limit: Int) throws {
-        guard result.count <= limit else {
-            (ids, facts, norms) = (nil, [], [])
-            return
-        }
-        let read = try result.rows.map { (id: try $0.decode(0, as: Int64.self), facts: try ProductFacts($0, from: 1, vector: true)) }
-        ids = read.map(\.id)
-        facts = read.map(\.facts)
-        norms = facts.map { f in f.vector.map { Double(VectorMath.dot($0, $0)).squareRoot() } ?? 0 }
+        table = result.count <= limit ? ProductTable(try ProductTable.rows(result)) : nil
     }
 }
 

@@ -3,8 +3,11 @@ import TowerRerank
 
 /// What the re-ranked feed needs of one product that is the same for every customer: the attributes the filters
 /// test, the product side of the re-ranker's features (`product_trending`, age, category, price tier) and the
-/// vector (the cosine of candidates that do not come from the vector search). Kept in `ServingCaches.products`.
+/// vector (the cosine of candidates that do not come from the vector search), and what an answer shows of it besides.
+/// Kept in `ServingCaches.products` and the catalog snapshot.
 struct ProductFacts: Sendable {
+    let name: String
+    let popularity: Double
     let active: Bool
     let categoryPath: [String]
     let merchant: String?
@@ -23,7 +26,8 @@ struct ProductFacts: Sendable {
     static func columns(vector: Bool) -> String {
         """
         p.active, p.category_path, p.merchant, p.color, p.price, p.price_tier, extract(epoch FROM p.created_at)::float8,
-        (SELECT ARRAY[t.weight_1d, t.weight_7d, t.weight_30d, t.trend_score] FROM product_trending t WHERE t.product_id = p.product_id)
+        (SELECT ARRAY[t.weight_1d, t.weight_7d, t.weight_30d, t.trend_score] FROM product_trending t WHERE t.product_id = p.product_id),
+        p.name, p.popularity
         """ + (vector ? ", p.embedding" : "")
     }
 
@@ -40,6 +44,12 @@ struct ProductFacts: Sendable {
         return out
     }
 
+    /// The product as the ranker's answers show it (without its vector).
+    func product(_ productID: Int64) -> CatalogProduct {
+        CatalogProduct(productID: productID, name: name, merchant: merchant, categoryPath: categoryPath, color: color, price: price,
+                       priceTier: priceTier, popularity: popularity, createdAt: createdAt, active: active, vector: nil)
+    }
+
     /// The re-ranker's view of this product, `now` being the request's time (Unix seconds) as the database tells it.
     func signals(_ productID: Int64, cosine: Float, now: Double) -> ProductSignals {
         ProductSignals(productID: productID, cosine: cosine, weight1d: weight1d, weight7d: weight7d, weight30d: weight30d,
@@ -53,11 +63,11 @@ extension ProductFacts {
     /// (such facts serve a product whose cosine the database computed, and are never cached).
     init(_ r: PQRow, from first: Int, vector: Bool) throws {
         let trending: [Float] = try r.decodeIfPresent(first + 7) ?? [0, 0, 0, 0]
-        self.init(active: try r.decode(first), categoryPath: try r.decode(first + 1), merchant: try r.decodeIfPresent(first + 2),
+        self.init(name: try r.decode(first + 8), popularity: try r.decode(first + 9), active: try r.decode(first), categoryPath: try r.decode(first + 1), merchant: try r.decodeIfPresent(first + 2),
                   color: try r.decodeIfPresent(first + 3), price: try r.decodeIfPresent(first + 4),
                   priceTier: try r.decodeIfPresent(first + 5), createdAt: try r.decode(first + 6), weight1d: trending[0],
                   weight7d: trending[1], weight30d: trending[2], trendScore: trending[3],
-                  vector: vector ? try r.decodeIfPresent(first + 8) : nil)
+                  vector: vector ? try r.decodeIfPresent(first + 10) : nil)
     }
 }
 
@@ -66,8 +76,13 @@ extension RankingFilters {
     /// `apply(to:)` and `embedding IS NOT NULL` ask of it in SQL (text compared byte for byte, as PostgreSQL's
     /// deterministic collations do; a bound on a missing price never matches).
     func matches(_ id: Int64, _ facts: ProductFacts) -> Bool {
+        facts.vector != nil && matchesAttributes(id, facts)
+    }
+
+    /// `matches` for a product known to have a vector (its facts may come without it).
+    func matchesAttributes(_ id: Int64, _ facts: ProductFacts) -> Bool {
         func same(_ a: String?, _ b: String) -> Bool { a.map { $0.utf8.elementsEqual(b.utf8) } ?? false }
-        guard facts.active, facts.vector != nil else { return false }
+        guard facts.active else { return false }
         guard facts.categoryPath.count >= categoryPrefix.count,
               zip(facts.categoryPath, categoryPrefix).allSatisfy({ same($0, $1) }) else { return false }
         if let merchant, !same(facts.merchant, merchant) { return false }

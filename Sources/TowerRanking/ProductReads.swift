@@ -60,6 +60,17 @@ extension Ranker {
         return ids.compactMap { byID[$0] }
     }
 
+    /// The products among `ids` in the order of `ids` (unknown ids left out), without vectors, as the catalog snapshot of the
+    /// re-ranked feed holds them (at most `servingCacheTTL` old, like the feed's own filters); those it does not hold are
+    /// read. For showing a feed's page: `products` reads every one fresh.
+    public func catalogProducts(_ ids: [Int64]) throws -> [CatalogProduct] {
+        let snapshot = caches.catalog.current()
+        let held = Dictionary(ids.compactMap { id in snapshot?.product(id).map { (id, $0) } }, uniquingKeysWith: { a, _ in a })
+        let read = held.count == ids.count ? [] : try products(ids.filter { held[$0] == nil })
+        let byID = held.merging(read.map { ($0.productID, $0) }) { a, _ in a }
+        return ids.compactMap { byID[$0] }
+    }
+
     /// `product`'s neighbours of `kind` (`product_neighbors`), best first, under `filters`.
     /// Throws `RankingError.productNotFound` for an unknown product; an empty list when it has no neighbours yet.
     public func neighbors(of product: Int64, kind: NeighborKind, filters: RankingFilters = .none, limit: Int = 20) throws -> [ScoredProduct] {

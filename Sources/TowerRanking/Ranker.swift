@@ -151,19 +151,19 @@ public final class Ranker: Sendable {
         var failures = 0
         while true {
             do {
-                let (value, categories) = try pool.withConnection { connection in
+                let (value, reads) = try pool.withConnection { connection in
                     let session = ReadSession(connection: connection, configuration: configuration, indexCache: indexCache, caches: caches)
                     do {
                         let value = try body(session)
                         try session.finish()
-                        return (value, session.categoriesToRead)
+                        return (value, session.backgroundReads)
                     } catch {
                         if session.began, connection.isConnected { _ = try? connection.execute("ROLLBACK") }
-                        for category in session.categoriesToRead { caches.categories.release(category) }
+                        for read in session.backgroundReads { release(read) }
                         throw error
                     }
                 }
-                for category in categories { readMembers(of: category) }
+                for read in reads { DispatchQueue.global(qos: .utility).async { [self] in fill(read) } }
                 return value
             } catch let error as PQError where error.isTransient {
                 failures += 1
@@ -175,18 +175,34 @@ public final class Ranker: Sendable {
         }
     }
 
-    /// Reads a category's members for the in-memory scan on a Dispatch thread (a request claimed the read).
-    private func readMembers(of category: String) {
-        DispatchQueue.global(qos: .utility).async { [self] in
-            let limit = configuration.categoryScanMaximum
-            do {
+    /// Reads what a request claimed (a category's members for the in-memory scan, or the catalog snapshot) on a Dispatch
+    /// thread, after the request.
+    private func fill(_ claimed: BackgroundRead) {
+        do {
+            switch claimed {
+            case .category(let category):
+                let limit = configuration.categoryScanMaximum
                 let members = try read { try CategoryMembers($0.query(CategoryMembers.statement(category, limit: limit)), limit: limit) }
                 caches.categories.store(members, for: category)
-            } catch {
-                caches.categories.release(category)  // the next request that needs it claims it again
+            case .catalog:
+                let limit = configuration.catalogSnapshotLimit
+                let rows = try read { try ProductTable.rows($0.query(CategoryMembers.statement(nil, limit: limit))) }
+                caches.catalog.store(rows.count > limit ? nil : CatalogSnapshot(rows: rows, previous: caches.catalog.latest))
             }
+        } catch {
+            release(claimed)  // the next request that needs it claims it again
         }
     }
+
+    private func release(_ claimed: BackgroundRead) {
+        switch claimed {
+        case .category(let category): caches.categories.release(category)
+        case .catalog: caches.catalog.release()
+        }
+    }
+
+    /// Products in the catalog snapshot the re-ranked feed ranks from (nil: none yet, or the catalog is too large).
+    public var catalogSnapshotProducts: Int? { caches.catalog.current()?.count }
 
     /// Runs blocking work on a Dispatch thread and resumes the caller with its result.
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

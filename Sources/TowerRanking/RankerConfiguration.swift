@@ -59,6 +59,14 @@ public struct RankerConfiguration: Sendable {
     /// most this many products that can be ranked (and at most a quarter of `productCacheSize`); larger ones walk their
     /// index. 0: always walk.
     public var categoryScanLimit: Int = 25_000
+    /// The re-ranked head of a feed that would walk the catalog's HNSW index finds its top by cosine in an in-memory
+    /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors and an inverted-file index, about 1.7 kB a product)
+    /// when the catalog holds at most this many products that can be ranked; larger catalogs are walked. 0: always walk.
+    public var catalogSnapshotLimit: Int = 200_000
+    /// Share of the snapshot's products the head's top by cosine scans (whole lists of the inverted-file index, the
+    /// most similar centroids first), and the fewest it scans: more is slower and closer to exact (docs/ranking.md).
+    public var catalogProbeShare: Double = 0.05
+    public var catalogProbeMinimum: Int = 4_096
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
     /// Diversity reorders the first this-many results of the undiversified order (see `Diversity`).

@@ -1,21 +1,30 @@
 import Foundation
 import LibPQ
 
-/// One statement of a batch: SQL text and its parameters.
+/// A serving cache that a request claimed to fill: a scanned category's members, or the catalog snapshot.
+enum BackgroundRead {
+    case category(String)
+    case catalog
+}
+
+/// One statement of a batch: SQL text and its parameters, and the name it is prepared under when every request sends it.
 struct Statement {
     let sql: String
     let parameters: [(any PQBindable)?]
+    /// Set: parsed and planned once per connection (the per-request statements of the feed).
+    var prepared: String?
 
-    init(_ sql: String, _ parameters: [(any PQBindable)?] = []) {
+    init(_ sql: String, _ parameters: [(any PQBindable)?] = [], prepared: String? = nil) {
         self.sql = sql
         self.parameters = parameters
+        self.prepared = prepared
     }
 
     /// `SELECT set_config(…, true), …`: transaction-local settings (names and values are parameters too).
     static func settings(_ settings: [(String, String)]) -> Statement {
         var sql = SQLBuilder()
         let calls = settings.map { "set_config(\(sql.bind($0.0)), \(sql.bind($0.1)), true)" }
-        return Statement("SELECT " + calls.joined(separator: ", "), sql.parameters)
+        return Statement("SELECT " + calls.joined(separator: ", "), sql.parameters, prepared: "tower_settings_\(settings.count)")
     }
 }
 
@@ -35,8 +44,8 @@ final class ReadSession {
     /// The opening went out (a failure must roll back).
     private(set) var began = false
     private var committed = false
-    /// Categories whose members the ranker should read in the background after the request (`CategoryMembers`).
-    var categoriesToRead: [String] = []
+    /// What the ranker should read in the background after the request (claimed in the serving caches).
+    var backgroundReads: [BackgroundRead] = []
 
     init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache, caches: ServingCaches) {
         self.connection = connection
@@ -59,7 +68,11 @@ final class ReadSession {
         let skipped = opening.count
         opening = []
         began = true
-        let results = try connection.pipeline(sent.map { .sql($0.sql, $0.parameters) })
+        let results = try connection.pipeline(sent.map { statement in
+            guard let name = statement.prepared else { return .sql(statement.sql, statement.parameters) }
+            connection.prepare(name, statement.sql)
+            return .prepared(name, statement.parameters)
+        })
         committed = last
         return Array(results[skipped ..< skipped + statements.count])
     }
@@ -84,7 +97,7 @@ final class ReadSession {
 
     /// The statement whose row count tells whether `customer` has a vector (one row: yes).
     static func vectorCheck(_ customer: Int64) -> Statement {
-        Statement("SELECT 1 FROM user_vectors WHERE customer_id = $1", [customer])
+        Statement("SELECT 1 FROM user_vectors WHERE customer_id = $1", [customer], prepared: "tower_vector_check")
     }
 
     /// Throws `productNotFound` / `productHasNoVector` unless the product has a vector.

@@ -16,13 +16,14 @@ extension ReadSession {
     /// The statements a re-ranked request sends in its first round trip: the customer's vector with the
     /// database's clock (no row: no vector), and the window history.
     static func rerankInputs(_ customer: Int64) -> [Statement] {
-        [Statement("SELECT embedding, extract(epoch FROM now())::float8 FROM user_vectors WHERE customer_id = $1", [customer]),
+        [Statement("SELECT embedding, extract(epoch FROM now())::float8 FROM user_vectors WHERE customer_id = $1", [customer],
+                   prepared: "tower_customer_vector"),
          Statement("""
             SELECT i.product_id, i.event_name, greatest(0, extract(epoch FROM now() - i.occurred_at))::float8,
                    p.category_path, p.price_tier
             FROM interactions i LEFT JOIN products p ON p.product_id = i.product_id
             WHERE i.customer_id = $1 ORDER BY i.occurred_at, i.event_id
-            """, [customer])]
+            """, [customer], prepared: "tower_customer_history")]
     }
 
     /// Positions `offset ..< offset + limit`; `inputs`: the results of `rerankInputs` (the customer has a vector).
@@ -57,7 +58,7 @@ extension ReadSession {
         // A category to scan whose members are not cached is walked this time, and read in the background.
         let scanned = try scannedCategory(filters)
         let members = scanned.flatMap { caches.categories.value(for: $0) }
-        if let scanned, members == nil, caches.categories.claim(scanned) { categoriesToRead.append(scanned) }
+        if let scanned, members == nil, caches.categories.claim(scanned) { backgroundReads.append(.category(scanned)) }
         var statements = (unlisted.isEmpty ? [] : [neighborsStatement(unlisted)]) + unread.map(ranked)
         if case .estimate(let explain, _, _) = choice { statements.append(explain) }
         let results = statements.isEmpty ? [] : try batch(statements)
@@ -71,6 +72,8 @@ extension ReadSession {
             caches.lists.store(lists[key]!, for: key)
         }
         let approximate = try resolve(choice, explained: choice.isEstimate ? results.last : nil)
+        // Without a scanned category, the catalog snapshot (when there is one) replaces a walk of the catalog's index.
+        let catalog = approximate && scanned == nil ? catalogSnapshot(filters) : nil
 
         func kind(_ k: NeighborKind) -> [Int64: [Neighbor]] { neighborLists.compactMapValues { $0[k] } }
         let context = RerankContext(history: history.items, covisit: kind(.covisit), bought: kind(.bought), similar: kind(.similar), ease: kind(.ease),
@@ -79,16 +82,22 @@ extension ReadSession {
         // The candidates besides the top by cosine, whose facts the caches may lack, read with that top.
         let others = RerankCandidates.merge(similar: [], history: history.items, context: context, trending: trending, popular: popular,
                                             settings: settings).map(\.productID)
-        var facts = caches.products.values(for: others)
+        var facts = catalog?.facts(of: others) ?? [:]
+        facts.merge(caches.products.values(for: others.filter { facts[$0] == nil })) { snapshot, _ in snapshot }
         let similarLimit = max(1, settings.similar)
         let top: [(id: Int64, cosine: Float, facts: ProductFacts)]
-        if approximate, let members, members.ids != nil {
-            // A category with its own index, scanned exactly from its cached members: no walk, and no round trip when
-            // the other candidates' facts are cached too. The scan is cheap, so it fills the head (K) even when few
-            // other candidates lie in the category: pages up to K then never wait for the category's walk.
+        // In memory when it can be: the catalog's top by cosine from the snapshot's inverted-file index, or a category with
+        // its own index scanned exactly from its cached members. No walk, and no round trip when the other candidates'
+        // facts are at hand too. The category scan is cheap, so it fills the head (K) even when few other candidates lie
+        // in the category: pages up to K then never wait for the category's walk.
+        let inMemory = approximate
+            ? catalog.flatMap { $0.nearest(similarLimit, query: query, filters: filters, budget: probeBudget($0)) }
+                ?? members.flatMap { $0.table == nil ? nil : $0.nearest(max(similarLimit, settings.rerank), query: query, filters: filters) }
+            : nil
+        if let inMemory {
             let missing = others.filter { facts[$0] == nil }
             if !missing.isEmpty { facts.merge(try readFacts(batch([ProductFacts.statement(missing)])[0])) { read, _ in read } }
-            top = members.nearest(max(similarLimit, settings.rerank), query: query, filters: filters)
+            top = inMemory
         } else {
             // The top comes with its facts (no vectors: its cosines are the database's), so it needs no cache and no
             // round trip of its own: with 1,000 customers each top of 200 mostly missed the cache.
@@ -135,6 +144,19 @@ extension ReadSession {
         guard configuration.categoryScanMaximum > 0, filters.productIDs == nil, let category = filters.categoryPrefix.first,
               try indexCache.current(self).usesCategoryIndex(configuration.vectorSearch, for: filters.categoryPrefix) else { return nil }
         return category
+    }
+
+    /// The catalog snapshot to rank from when the head would otherwise walk the catalog's HNSW index (no allow list, the
+    /// snapshot is on); claims its (re)read when it is missing or stale.
+    private func catalogSnapshot(_ filters: RankingFilters) -> CatalogSnapshot? {
+        guard configuration.catalogSnapshotLimit > 0, filters.productIDs == nil else { return nil }
+        if caches.catalog.claim() { backgroundReads.append(.catalog) }
+        return caches.catalog.current()
+    }
+
+    /// Rows of `catalog` the top by cosine scans.
+    private func probeBudget(_ catalog: CatalogSnapshot) -> Int {
+        max(configuration.catalogProbeMinimum, Int((Double(catalog.count) * configuration.catalogProbeShare).rounded(.up)))
     }
 
     private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }

@@ -17,6 +17,8 @@ final class ServingCaches: Sendable {
     /// Per top-level category with its own index: its members and their facts (`CategoryMembers`), as many products in
     /// all as `products` holds.
     let categories: CategoryScanCache
+    /// The whole catalog's rankable products with an inverted-file index (`CatalogSnapshot`), when small enough.
+    let catalog: CatalogSnapshotCache
 
     init(configuration: RankerConfiguration) {
         let (ttl, size) = (configuration.servingCacheTTL, max(0, configuration.productCacheSize))
@@ -26,6 +28,7 @@ final class ServingCaches: Sendable {
         lists = ExpiringCache(capacity: filterSets, ttl: ttl)
         indexChoices = ExpiringCache(capacity: filterSets, ttl: min(ttl, configuration.indexCheckInterval))
         categories = CategoryScanCache(maxProducts: size, ttl: ttl)
+        catalog = CatalogSnapshotCache(ttl: ttl)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TowerJSON
 import TowerRanking
 
 /// An error answer: `{"code": "...", "message": "..."}` with its status; the message says what to fix.
@@ -21,14 +22,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         var headers = self.headers
         headers[.contentType] = "application/json"
         // Algolia clients read `message` and `status`; Tower's clients read `code` and `message`.
-        let body = try JSONEncoder().encode(Body(code: code, message: message, status: status.code))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    private struct Body: Encodable {
-        let code: String
-        let message: String
-        let status: Int
+        var response = JSONBody.response(status: status, capacity: 128 + message.utf8.count) { w in
+            w.object { w in w.field("code", code); w.field("message", message); w.field("status", status.code) }
+        }
+        response.headers = headers
+        return response
     }
 
     static func badParameter(_ name: String, _ message: String) -> APIError {

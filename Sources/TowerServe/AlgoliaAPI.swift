@@ -164,7 +164,7 @@ struct RecommendRequest: Sendable {
                                           exclude: exclusion)
             hits += popular.items.map { ($0.productID, 0) }
         }
-        let products = try ranker.products(hits.map(\.0))
+        let products = try ranker.catalogProducts(hits.map(\.0))
         let byID = Dictionary(products.map { ($0.productID, $0) }, uniquingKeysWith: { a, _ in a })
         let elapsed = start.duration(to: .now)
         return RecommendResult(index: index, limit: limit, facetName: facetName, facets: facets,
@@ -217,14 +217,8 @@ struct RecommendResult: Sendable {
                     w.object { w in
                         w.field("objectID", String(p.productID))
                         w.key("_score"); w.double((score * 100).rounded() / 100)
-                        w.field("name", p.name)
                         w.field("categories", p.categoryPath)
-                        if let merchant = p.merchant { w.field("merchant", merchant) }
-                        if let color = p.color { w.field("color", color) }
-                        if let price = p.price { w.key("price"); w.double(price) }
-                        if let tier = p.priceTier { w.field("price_tier", tier) }
-                        w.key("popularity"); w.double(p.popularity)
-                        w.key("created_at"); w.double(p.createdAt)
+                        JSONBody.storedFields(p, &w)
                     }
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TowerJSON
 import TowerRanking
 import TowerRerank
 
@@ -23,7 +24,7 @@ struct TowerAPI: Sendable {
             guard let product = try await pool.run({ try ranker.products([id]).first }) else {
                 throw APIError(.notFound, code: "product_not_found", message: "product \(id) does not exist: check the id or import the catalog")
             }
-            return try JSONBody.response(ProductBody(product))
+            return JSONBody.response { JSONBody.product(product, &$0) }
         }
         router.get("/v1/products/:product/similar") { request, context -> Response in
             let id = try pathID(context, "product"), q = Query(request)
@@ -53,7 +54,13 @@ struct TowerAPI: Sendable {
             let q = Query(request)
             let (filters, limit) = (try q.filters(), try q.int("limit", default: 20, range: 1...Self.maxPerPage))
             let facets = try await pool.run { try ranker.trendingFacets(attribute, filters: filters, limit: limit) }
-            return try JSONBody.response(FacetBody(attribute: attribute.rawValue, facets: facets.map { .init(value: $0.value, score: $0.score) }))
+            return JSONBody.response { w in
+                w.object { w in
+                    w.field("attribute", attribute.rawValue)
+                    w.key("facets")
+                    w.array { w in for f in facets { w.object { w in w.field("value", f.value); w.key("score"); w.double(f.score) } } }
+                }
+            }
         }
     }
 
@@ -70,12 +77,18 @@ struct TowerAPI: Sendable {
         let (feed, products) = try await pool.run {
             let feed = try ranker.feed(customer: customer, filters: filters, sort: sort, page: page, perPage: perPage,
                                        includeTotal: includeTotal, exclude: exclusion)
-            return (feed, try ranker.products(feed.items.map(\.productID)))
+            return (feed, try ranker.catalogProducts(feed.items.map(\.productID)))
         }
-        let byID = Dictionary(products.map { ($0.productID, ProductBody($0)) }, uniquingKeysWith: { a, _ in a })
-        return try JSONBody.response(FeedBody(customerId: customer, mode: feed.mode.rawValue, page: page, perPage: perPage, total: feed.total,
-                                              items: feed.items.map { ItemBody(productId: $0.productID, score: $0.score,
-                                                                               reason: $0.reason.rawValue, product: byID[$0.productID]) }))
+        return JSONBody.response(capacity: 512 * feed.items.count + 256) { w in
+            w.object { w in
+                w.field("customer_id", customer)
+                w.field("mode", feed.mode.rawValue)
+                w.field("page", page)
+                w.field("per_page", perPage)
+                if let total = feed.total { w.field("total", total) }
+                JSONBody.items(feed.items.map { ($0.productID, $0.score) }, reason: { feed.items[$0].reason.rawValue }, products: products, &w)
+            }
+        }
     }
 
     /// Runs a list read and its product lookup on the pool, answering `{"items": [...]}`.
@@ -83,12 +96,11 @@ struct TowerAPI: Sendable {
         let ranker = self.ranker
         let (items, products) = try await pool.run {
             let items = try read()
-            return (items, try ranker.products(items.map(\.productID)))
+            return (items, try ranker.catalogProducts(items.map(\.productID)))
         }
-        let byID = Dictionary(products.map { ($0.productID, ProductBody($0)) }, uniquingKeysWith: { a, _ in a })
-        return try JSONBody.response(ListBody(items: items.map {
-            ItemBody(productId: $0.productID, score: $0.score, reason: reason, product: byID[$0.productID])
-        }))
+        return JSONBody.response(capacity: 512 * items.count + 64) { w in
+            w.object { w in JSONBody.items(items.map { ($0.productID, $0.score) }, reason: { _ in reason }, products: products, &w) }
+        }
     }
 }
 

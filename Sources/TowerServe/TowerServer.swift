@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
+import TowerJSON
 import ServiceLifecycle
 import TowerRanking
 import TowerRuntime
@@ -30,6 +31,9 @@ public struct TowerServer: Sendable {
         metrics = ServeMetrics(routes: Self.routes)
     }
 
+    /// Products in the catalog snapshot the feed ranks from (nil: none yet, or the catalog is too large for one).
+    public var catalogSnapshotProducts: Int? { ranker.catalogSnapshotProducts }
+
     /// Every route template (the `route` label of the metrics).
     static let routes: Set<String> = [
         "/health", "/metrics", "/v1/customers/{customer}/feed", "/v1/customers/{customer}/recently-viewed",
@@ -50,7 +54,7 @@ public struct TowerServer: Sendable {
         router.get("/health") { _, _ -> Response in
             do {
                 let status = try await pool.run { try ranker.vectorIndexStatus() }
-                return try JSONBody.response(["status": "ok", "products": "\(status.estimatedProducts)"])
+                return JSONBody.response { w in w.object { w in w.field("status", "ok"); w.field("products", "\(status.estimatedProducts)") } }
             } catch is BlockingPool.Overloaded {
                 throw APIError.overloaded
             } catch {

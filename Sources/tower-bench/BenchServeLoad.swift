@@ -13,18 +13,20 @@ struct ServeScenario: Sendable {
     let path: String
     /// Lua expression of the JSON body, for POST.
     var body: String? = nil
+    /// Whether the route is a personalised feed (its re-ranked head ranks from the catalog snapshot).
+    var feed = false
     /// What the route does, through `Ranker` directly.
     let library: @Sendable (Ranker, _ customer: Int64, _ product: Int64) throws -> Void
 
     /// Every route with a ranking read, as `tower serve` answers them (20 results, products looked up as the routes do).
     static func all(category: String) -> [ServeScenario] {
         return [
-            ServeScenario(name: "feed", method: "GET", path: #""/v1/customers/" .. c .. "/feed""#) { r, c, _ in try feed(r, .none, c) },
-            ServeScenario(name: "feed, category", method: "GET", path: #""/v1/customers/" .. c .. "/feed?category=\#(category)""#) { r, c, _ in
+            ServeScenario(name: "feed", method: "GET", path: #""/v1/customers/" .. c .. "/feed""#, feed: true) { r, c, _ in try feed(r, .none, c) },
+            ServeScenario(name: "feed, category", method: "GET", path: #""/v1/customers/" .. c .. "/feed?category=\#(category)""#, feed: true) { r, c, _ in
                 try feed(r, RankingFilters(categoryPrefix: [category]), c)
             },
             ServeScenario(name: "algolia for-you", method: "POST", path: #""/1/indexes/*/recommendations""#,
-                          body: #"'{"requests":[{"indexName":"products","model":"recommended-for-you","maxRecommendations":20,"queryParameters":{"userToken":"' .. c .. '"}}]}'"#) { r, c, _ in
+                          body: #"'{"requests":[{"indexName":"products","model":"recommended-for-you","maxRecommendations":20,"queryParameters":{"userToken":"' .. c .. '"}}]}'"#, feed: true) { r, c, _ in
                 try feed(r, .none, c)
             },
             ServeScenario(name: "similar", method: "GET", path: #""/v1/products/" .. p .. "/similar""#) { r, _, p in
@@ -45,11 +47,11 @@ struct ServeScenario: Sendable {
     }
 
     /// A list route: the list, then its products.
-    private static func list(_ ranker: Ranker, _ items: [ScoredProduct]) throws { _ = try ranker.products(items.map(\.productID)) }
+    private static func list(_ ranker: Ranker, _ items: [ScoredProduct]) throws { _ = try ranker.catalogProducts(items.map(\.productID)) }
 
     /// The feed route: page 1 of 20, then its products.
     private static func feed(_ ranker: Ranker, _ filters: RankingFilters, _ customer: Int64) throws {
-        _ = try ranker.products(try ranker.feed(customer: customer, filters: filters).items.map(\.productID))
+        _ = try ranker.catalogProducts(try ranker.feed(customer: customer, filters: filters).items.map(\.productID))
     }
 }
 

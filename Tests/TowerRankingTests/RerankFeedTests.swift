@@ -234,6 +234,39 @@ final class RerankFeedTests: XCTestCase {
                        "not in the scanned head (its cached vector), first after K")
     }
 
+    /// A feed that would walk the catalog's index ranks its head's top by cosine from the catalog snapshot once it is
+    /// read (in the background, after the first request): the same order as the exact plan, pages tiling it; a product
+    /// re-embedded since the snapshot keeps its old vector in the head (so the head came from the snapshot) and is first
+    /// after K. Pages show the snapshot's product fields through `catalogProducts`, `products` reads them fresh.
+    func testTheCatalogSnapshotRanksTheHeadAsTheExactPlanDoes() throws {
+        try VectorIndex(f.writer).create()
+        try publish(parameters(version: "v1", k: 50))
+        let snapshot = f.ranker { $0.vectorSearch = .approximate; $0.rerankCheckInterval = 0; $0.servingCacheTTL = 3600 }
+        let exact = f.ranker { $0.vectorSearch = .exact; $0.rerankCheckInterval = 0; $0.productCacheSize = 0 }
+        XCTAssertEqual(ids(try snapshot.feed(customer: 1, perPage: 1000).items), ids(try exact.feed(customer: 1, perPage: 1000).items))
+        try waitUntil("the catalog snapshot is read") { snapshot.catalogSnapshotProducts != nil }
+        XCTAssertEqual(snapshot.catalogSnapshotProducts, try f.writer.query("SELECT count(*) FROM products WHERE active AND embedding IS NOT NULL")[0]
+            .decode(0, as: Int.self))
+        for customer: Int64 in [1, 2] {
+            let truth = ids(try exact.feed(customer: customer, perPage: 1000).items)
+            XCTAssertEqual(ids(try snapshot.feed(customer: customer, perPage: 1000).items), truth)
+            XCTAssertEqual(ids(try snapshot.feed(customer: customer, page: 3, perPage: 19).items), Array(truth[38..<57]))
+        }
+        let quiet: Int64 = try f.writer.query("""
+            SELECT product_id FROM products WHERE active AND embedding IS NOT NULL
+              AND product_id NOT IN (SELECT product_id FROM events) AND product_id NOT IN (SELECT neighbor_id FROM product_neighbors)
+            ORDER BY embedding <=> (SELECT embedding FROM user_vectors WHERE customer_id = 1) DESC, product_id LIMIT 1
+            """)[0].decode(0)  // the farthest: not among the top 60 by cosine before the change
+        try f.writer.execute("""
+            UPDATE products SET embedding = (SELECT embedding FROM user_vectors WHERE customer_id = 1), name = 'renamed' WHERE product_id = $1
+            """, [quiet])
+        XCTAssertLessThan(try XCTUnwrap(ids(try exact.feed(customer: 1, perPage: 1000).items).firstIndex(of: quiet)), 50)
+        XCTAssertEqual(ids(try snapshot.feed(customer: 1, perPage: 1000).items).firstIndex(of: quiet), 50,
+                       "not in the head ranked from the snapshot (its old vector), first after K")
+        XCTAssertNotEqual(try snapshot.catalogProducts([quiet]).first?.name, "renamed", "the snapshot's fields")
+        XCTAssertEqual(try snapshot.products([quiet]).first?.name, "renamed", "read fresh")
+    }
+
     /// With the HNSW index forced and its stream ending early (a scan budget of one tuple), the head's top by
     /// cosine continues exactly: the re-ranked order still holds every product once and pages tile it.
     func testTheIndexPathTilesAcrossKWhenTheStreamEndsEarly() throws {

@@ -74,7 +74,9 @@ final class ServingCacheTests: XCTestCase {
     /// The scanned categories' cache: one read claimed at a time, at most `maxProducts` products in all (the oldest
     /// entries go first), a category too large remembered as such.
     func testCategoryScanCacheClaimsOneReadAndBoundsTheProducts() {
-        func members(_ n: Int) -> CategoryMembers { CategoryMembers(ids: (0..<Int64(n)).map { $0 }, facts: [], norms: []) }
+        func members(_ n: Int) -> CategoryMembers {
+            CategoryMembers(table: ProductTable((0..<Int64(n)).map { ($0, ProductFacts.sample(vector: [1, 0])) }))
+        }
         let cache = CategoryScanCache(maxProducts: 10, ttl: 60)
         XCTAssertTrue(cache.claim("a"))
         XCTAssertFalse(cache.claim("a"), "a read is under way")
@@ -85,9 +87,9 @@ final class ServingCacheTests: XCTestCase {
         XCTAssertNil(cache.value(for: "a"), "11 products: the oldest entry went")
         XCTAssertEqual(cache.value(for: "b")?.count, 5)
         XCTAssertTrue(cache.claim("c"))
-        cache.store(CategoryMembers(ids: nil, facts: [], norms: []), for: "c")
+        cache.store(CategoryMembers(table: nil), for: "c")
         XCTAssertNotNil(cache.value(for: "c"), "too large: remembered, so it is not read again within the TTL")
-        XCTAssertNil(cache.value(for: "c")?.ids)
+        XCTAssertNil(cache.value(for: "c")?.table)
         XCTAssertTrue(cache.claim("c"), "the claim ended with the store")
         cache.release("c")
         XCTAssertTrue(cache.claim("c"), "and with a release")
