@@ -162,8 +162,8 @@ final class RerankScorerTests: XCTestCase {
         let c = RerankContext(history: history, covisit: [:], bought: [:],
                               ease: [1: [Neighbor(productID: 10, score: 0.2), Neighbor(productID: 11, score: 0.1)],
                                      2: [Neighbor(productID: 11, score: 0.15), Neighbor(productID: 12, score: 0.05)]])
-        XCTAssertEqual(c.ease[11] ?? 0, 0.25, accuracy: 1e-6)
-        XCTAssertEqual(c.ease[10], 0.2)
+        XCTAssertEqual(c.neighbors[11]?.ease ?? 0, 0.25, accuracy: 1e-6)
+        XCTAssertEqual(c.neighbors[10]?.ease, 0.2)
         let merged = RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [],
                                             settings: CandidateSettings(similar: 0, repeat: 0, covisit: 0, ease: 2, interests: 0, popular: 0))
         XCTAssertEqual(merged.map(\.productID), [10, 11])
