@@ -60,24 +60,33 @@ public enum RerankCandidates {
     ///   - trending, popular: product ids best first (`product_trending` by trend score / by 7-day weight).
     public static func merge(similar: [Int64], history: [HistoryItem], context: RerankContext,
                              trending: [Int64], popular: [Int64], settings: CandidateSettings) -> [(productID: Int64, sources: CandidateSources)] {
-        var sources: [Int64: CandidateSources] = [:]
-        for id in similar.prefix(settings.similar) { sources[id, default: []].insert(.similar) }
-        for id in context.recent.prefix(settings.repeat) { sources[id, default: []].insert(.repeat) }
-        for id in best(context.covisit, settings.covisit) + best(context.bought, settings.covisit) {
-            sources[id, default: []].insert(.covisit)
+        // Every (product, source) found, then one entry per product with its sources joined.
+        var found: [(productID: Int64, sources: CandidateSources)] = []
+        func add(_ ids: some Sequence<Int64>, _ source: CandidateSources) { for id in ids { found.append((id, source)) } }
+        add(similar.prefix(settings.similar), .similar)
+        add(context.recent.prefix(settings.repeat), .repeat)
+        // The best neighbours of the whole history by each kind's score (those without one left out).
+        var covisit: [Ranked] = [], bought: [Ranked] = [], ease: [Ranked] = []
+        for (id, n) in context.neighbors {
+            if let s = n.covisit { covisit.append(Ranked(id: id, score: s)) }
+            if let s = n.bought { bought.append(Ranked(id: id, score: s)) }
+            if let s = n.ease { ease.append(Ranked(id: id, score: s)) }
         }
-        for id in best(context.ease, settings.ease) { sources[id, default: []].insert(.ease) }
+        add(Ranked.best(covisit, settings.covisit).lazy.map(\.id), .covisit)
+        add(Ranked.best(bought, settings.covisit).lazy.map(\.id), .covisit)
+        add(Ranked.best(ease, settings.ease).lazy.map(\.id), .ease)
+        let kinds = [context.covisitLists, context.boughtLists, context.similarLists, context.easeLists]
         for id in context.recent.prefix(settings.interests) {
-            for lists in [context.covisitLists, context.boughtLists, context.similarLists, context.easeLists] {
-                for n in (lists[id] ?? []).prefix(settings.perInterest) { sources[n.productID, default: []].insert(.interest) }
-            }
+            for lists in kinds { add((lists[id] ?? []).prefix(settings.perInterest).lazy.map(\.productID), .interest) }
         }
-        for id in trending.prefix(settings.popular) + popular.prefix(settings.popular) { sources[id, default: []].insert(.popular) }
-        return sources.map { (productID: $0.key, sources: $0.value) }.sorted { $0.productID < $1.productID }
-    }
-
-    /// The `k` best keys by score (then ascending id).
-    static func best(_ scores: [Int64: Float], _ k: Int) -> [Int64] {
-        scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k).map(\.key)
+        add(trending.prefix(settings.popular), .popular)
+        add(popular.prefix(settings.popular), .popular)
+        found.sort { $0.productID < $1.productID }
+        var merged: [(productID: Int64, sources: CandidateSources)] = []
+        merged.reserveCapacity(found.count)
+        for f in found {
+            if merged.last?.productID == f.productID { merged[merged.count - 1].sources.formUnion(f.sources) } else { merged.append(f) }
+        }
+        return merged
     }
 }

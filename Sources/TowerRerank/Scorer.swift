@@ -91,30 +91,53 @@ public struct RerankParameters: Codable, Sendable, Equatable {
         return p
     }
 
-    /// The score of one feature row (`featureNames.count` values).
-    public func score(_ x: UnsafeBufferPointer<Float>) -> Float {
+    /// Scores of a row-major feature matrix.
+    public func scores(_ features: [Float]) -> [Float] {
         let f = featureNames.count
-        var z = [Float](repeating: 0, count: f)
+        precondition(features.count % max(f, 1) == 0, "whole feature rows")
+        let units = HiddenUnits(self)
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: f) { z in
+            features.withUnsafeBufferPointer { all in
+                [Float](unsafeUninitializedCapacity: all.count / f) { out, rows in
+                    for r in 0 ..< all.count / f { out[r] = score(UnsafeBufferPointer(rebasing: all[r * f ..< (r + 1) * f]), units, z: z) }
+                    rows = all.count / f
+                }
+            }
+        }
+    }
+
+    /// The score of row `x`, with the standardised features in the scratch space `z` (`featureNames.count` values).
+    private func score(_ x: UnsafeBufferPointer<Float>, _ units: HiddenUnits, z: UnsafeMutableBufferPointer<Float>) -> Float {
+        let f = featureNames.count
         var s = bias
         for i in 0..<f {
             z[i] = (x[i] - mean[i]) / scale[i]
             s += linear[i] * z[i]
         }
-        for h in 0..<hidden {
-            var a = hiddenBias[h]
-            for i in 0..<f { a += hiddenWeights[h * f + i] * z[i] }
-            s += output[h] * tanh(a)
+        for g in units.bias.indices {
+            var a = units.bias[g]
+            for i in 0..<f { a += units.weights[g * f + i] * z[i] }
+            for lane in 0 ..< min(8, hidden - 8 * g) { s += output[8 * g + lane] * tanh(a[lane]) }
         }
         return s
     }
+}
 
-    /// Scores of a row-major feature matrix.
-    public func scores(_ features: [Float]) -> [Float] {
-        let f = featureNames.count
-        precondition(features.count % max(f, 1) == 0, "whole feature rows")
-        return features.withUnsafeBufferPointer { all in
-            (0 ..< features.count / f).map { r in score(UnsafeBufferPointer(rebasing: all[r * f ..< (r + 1) * f])) }
+/// The hidden units in groups of 8 (lanes past the last unit 0), so a row's sums of 8 units advance together, each still
+/// in feature order: `bias[g]` and, per feature i, `weights[g * features + i]`.
+private struct HiddenUnits {
+    var bias: [SIMD8<Float>]
+    var weights: [SIMD8<Float>]
+
+    init(_ p: RerankParameters) {
+        let f = p.featureNames.count, groups = (p.hidden + 7) / 8
+        func lanes(_ value: (Int) -> Float, group g: Int) -> SIMD8<Float> {
+            var v = SIMD8<Float>()
+            for lane in 0 ..< min(8, p.hidden - 8 * g) { v[lane] = value(8 * g + lane) }
+            return v
         }
+        bias = (0..<groups).map { g in lanes({ p.hiddenBias[$0] }, group: g) }
+        weights = (0 ..< groups * f).map { k in lanes({ p.hiddenWeights[$0 * f + k % f] }, group: k / f) }
     }
 }
 
@@ -123,8 +146,8 @@ public enum Reranker {
     /// Candidate product ids, best first: score descending, then product id ascending (a total order).
     public static func order(_ candidates: [ProductSignals], context: RerankContext, parameters: RerankParameters) -> [Int64] {
         let scores = parameters.scores(RerankFeatures.matrix(candidates, context: context))
-        return candidates.indices.sorted {
-            scores[$0] != scores[$1] ? scores[$0] > scores[$1] : candidates[$0].productID < candidates[$1].productID
-        }.map { candidates[$0].productID }
+        var ranked = candidates.indices.map { Ranked(id: candidates[$0].productID, score: scores[$0]) }
+        ranked.sort(by: Ranked.before)
+        return ranked.map(\.id)
     }
 }

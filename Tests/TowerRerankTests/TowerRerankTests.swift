@@ -162,8 +162,8 @@ final class RerankScorerTests: XCTestCase {
         let c = RerankContext(history: history, covisit: [:], bought: [:],
                               ease: [1: [Neighbor(productID: 10, score: 0.2), Neighbor(productID: 11, score: 0.1)],
                                      2: [Neighbor(productID: 11, score: 0.15), Neighbor(productID: 12, score: 0.05)]])
-        XCTAssertEqual(c.ease[11] ?? 0, 0.25, accuracy: 1e-6)
-        XCTAssertEqual(c.ease[10], 0.2)
+        XCTAssertEqual(c.neighbors[11]?.ease ?? 0, 0.25, accuracy: 1e-6)
+        XCTAssertEqual(c.neighbors[10]?.ease, 0.2)
         let merged = RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [],
                                             settings: CandidateSettings(similar: 0, repeat: 0, covisit: 0, ease: 2, interests: 0, popular: 0))
         XCTAssertEqual(merged.map(\.productID), [10, 11])
@@ -202,6 +202,68 @@ final class RerankScorerTests: XCTestCase {
         XCTAssertEqual(p.scores(x)[0], 0.9 + 0.25 * tanh(0.45), accuracy: 1e-6)
         let back = try RerankParameters.decode(json: try p.json())
         XCTAssertEqual(back, p)
+    }
+
+    /// Cuts among many neighbours with tied scores keep the lowest ids; a history of zero weight brings no co-visitation
+    /// candidates (its recency-weighted scores are undefined) but still its EASE ones.
+    func testCandidateCutsBreakTiesByIdAndZeroWeightKeepsEASE() {
+        // 60 covisit neighbours of product 1 on five score levels, the best (0.5) shared by 100, 105, …, 155.
+        let covisit = (0..<60).reversed().map { (i: Int) in Neighbor(productID: Int64(100 + i), score: Float(5 - i % 5) / 10) }
+        let bought = [Neighbor(productID: 100, score: 0.4), Neighbor(productID: 101, score: 0.3)]
+        let ease = (0..<20).map { (i: Int) in Neighbor(productID: Int64(319 - i), score: i >= 16 ? 0.2 : 0.1) }
+        let settings = CandidateSettings(similar: 0, repeat: 0, covisit: 7, ease: 3, interests: 0, popular: 0)
+        func merged(weight: Float) -> [(productID: Int64, sources: CandidateSources)] {
+            let history = [HistoryItem(productID: 1, weight: weight, ageSeconds: 0)]
+            let c = RerankContext(history: history, covisit: [1: covisit], bought: [1: bought], ease: [1: ease])
+            return RerankCandidates.merge(similar: [], history: history, context: c, trending: [], popular: [], settings: settings)
+        }
+        let m = merged(weight: 1)
+        XCTAssertEqual(m.map(\.productID), [100, 101, 105, 110, 115, 120, 125, 130, 300, 301, 302])
+        XCTAssertEqual(m.map(\.sources), Array(repeating: .covisit, count: 8) + Array(repeating: .ease, count: 3))
+        let zero = merged(weight: 0)
+        XCTAssertEqual(zero.map(\.productID), [300, 301, 302])
+        XCTAssertEqual(zero.map(\.sources), [.ease, .ease, .ease])
+    }
+
+    /// The neighbour features of a product listed by several kinds, and of a history of zero weight.
+    func testNeighbourFeaturesOfSeveralKinds() {
+        let lists: [Int64: [Neighbor]] = [1: [Neighbor(productID: 10, score: 0.5)], 2: [Neighbor(productID: 10, score: 0.25)]]
+        let bought: [Int64: [Neighbor]] = [2: [Neighbor(productID: 10, score: 0.75)]]
+        func row(_ weights: [Float]) -> [String: Float] {
+            let history = [HistoryItem(productID: 1, weight: weights[0], ageSeconds: 0), HistoryItem(productID: 2, weight: weights[1], ageSeconds: 86_400)]
+            let c = RerankContext(history: history, covisit: lists, bought: bought, ease: lists)
+            let x = RerankFeatures.matrix([ProductSignals(productID: 10, cosine: 0, categories: ["a", "a"], sources: .covisit)], context: c)
+            return Dictionary(uniqueKeysWithValues: zip(RerankFeatures.names, x))
+        }
+        let v = row([1, 2])  // decayed weights 1 and 1 (a day old, half-life a day)
+        XCTAssertEqual(v["covisit"]!, (0.5 + 0.25) / 2, accuracy: 1e-6)
+        XCTAssertEqual(v["bought"]!, 0.75 / 2, accuracy: 1e-6)
+        XCTAssertEqual(v["covisit_max"], 0.5)
+        XCTAssertEqual(v["covisit_hits"]!, log1p(2), accuracy: 1e-6)
+        XCTAssertEqual(v["covisit_last"], 0.5)
+        XCTAssertEqual(v["ease"], 0.75)
+        XCTAssertEqual(v["ease_decayed"]!, (0.5 + 0.25) / 2, accuracy: 1e-6)
+        XCTAssertEqual(v["recency_rank"], 0)
+        let zero = row([0, 0])
+        for name in ["covisit", "covisit_7d", "bought", "ease_decayed", "category_affinity"] { XCTAssertEqual(zero[name], 0, name) }
+        XCTAssertEqual(zero["covisit_hits"]!, log1p(2), accuracy: 1e-6)
+        XCTAssertEqual(zero["ease"], 0.75)
+    }
+
+    /// Many rows through the hidden layer: each row's score, and the order by score then ascending id.
+    func testScoresAndOrderOfManyRows() {
+        var p = RerankParameters(version: "v", hidden: 1)
+        let cosine = RerankFeatures.names.firstIndex(of: "cosine")!
+        p.linear[cosine] = 1
+        p.hiddenWeights[cosine] = 0.5
+        p.output = [0.25]
+        // Ids 100 down to 71 on three cosine levels.
+        let candidates = (0..<30).map { (i: Int) in ProductSignals(productID: Int64(100 - i), cosine: Float(i % 3) / 2, sources: .similar) }
+        let context = RerankContext(history: [], covisit: [:], bought: [:])
+        let scores = p.scores(RerankFeatures.matrix(candidates, context: context))
+        for (s, c) in zip(scores, candidates) { XCTAssertEqual(s, c.cosine + 0.25 * tanh(0.5 * c.cosine), accuracy: 1e-6) }
+        let expected: [Int64] = (71...73).flatMap { Array(stride(from: $0, through: $0 + 27, by: 3)) }
+        XCTAssertEqual(Reranker.order(candidates, context: context, parameters: p), expected, "cosine 1, then 0.5, then 0")
     }
 
     func testLoadRejectsWrongShapesAndFeatures() throws {
