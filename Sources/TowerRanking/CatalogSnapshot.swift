@@ -34,11 +34,19 @@ struct CatalogSnapshot: Sendable {
     /// Products held.
     var count: Int { table.count }
 
-    /// The facts (vectors included) of those of `ids` the snapshot holds.
-    func facts(of ids: some Sequence<Int64>) -> [Int64: ProductFacts] {
-        var found: [Int64: ProductFacts] = [:]
-        for id in ids { if let p = positionByID[id] { found[id] = table.facts(at: p) } }
-        return found
+    /// The facts (without vectors) of those of `ids` the snapshot holds, and the cosines to `query` of those passing
+    /// `filters`.
+    func facts(of ids: some Sequence<Int64>, query: [Float], filters: RankingFilters) -> (facts: [Int64: ProductFacts], cosines: [Int64: Float]) {
+        guard query.count == table.dimension else { return ([:], [:]) }
+        let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
+        var facts: [Int64: ProductFacts] = [:], cosines: [Int64: Float] = [:]
+        for id in ids {
+            guard let p = positionByID[id] else { continue }
+            let f = table.facts(at: p)
+            facts[id] = f
+            if filters.matchesAttributes(id, f) { cosines[id] = table.cosine(at: p, query: query, queryNorm: queryNorm) }
+        }
+        return (facts, cosines)
     }
 
     /// The product `id`, if the snapshot holds it (without its vector).
@@ -80,11 +88,11 @@ final class CatalogSnapshotCache: Sendable {
     var latest: CatalogSnapshot? { state.withLock { $0.snapshot } }
 
     /// Whether the caller should read the catalog: true once until `store` or `release`, when there is no snapshot or it
-    /// is older than the TTL, unless the catalog was found too large within the TTL.
-    func claim() -> Bool {
+    /// is older than the TTL, unless the catalog was found too large within the TTL (`force`: whenever no read is under way).
+    func claim(force: Bool = false) -> Bool {
         let now = Self.now
         return state.withLock { s in
-            guard !s.loading, now - s.storedAt >= ttl, now - s.tooLargeAt >= ttl else { return false }
+            guard !s.loading, force || (now - s.storedAt >= ttl && now - s.tooLargeAt >= ttl) else { return false }
             s.loading = true
             return true
         }

@@ -5,18 +5,20 @@ import LibPQ
 /// (`CategoryMembers`, `CatalogSnapshot`).
 ///
 /// A scan reads each vector as int8 codes (a byte per component, scaled per vector: a quarter of the float vector's
-/// memory traffic) through the C kernel `tower_scan_i8`, keeps a shortlist of the best by that estimate (touching a
-/// product's facts only when it would enter it), and orders the shortlist by the exact cosine of the float vectors.
+/// memory traffic) through the C kernel `tower_scan_i8`, keeps a shortlist of the best by that estimate in a heap
+/// (touching a product's facts only when it would enter it), and orders the shortlist by the exact cosine of the float
+/// vectors.
 struct ProductTable: Sendable {
     let ids: [Int64]
-    /// The facts without their vector (see `facts(at:)`).
+    /// The facts without their vector (`vector(at:)` has it).
     private let facts: [ProductFacts]
     /// `count × dimension` floats, in the order of `ids`, and their norms.
     private let vectors: [Float]
     private let norms: [Double]
-    /// The vectors quantised: `count × dimension` codes, each vector's scale (`max |v_i| / 127`).
+    /// The vectors quantised: `count × dimension` codes; each vector's scale (`max |v_i| / 127`) over its norm, which turns
+    /// a dot product of codes into the cosine estimate (up to the query's own factor, common to every product).
     private let codes: [Int8]
-    private let scales: [Float]
+    private let estimateScales: [Float]
     let dimension: Int
 
     /// The table of `rows` (facts with vectors of one dimension) in that order.
@@ -32,7 +34,7 @@ struct ProductTable: Sendable {
         norms = rows.map { r in r.facts.vector.map { Double(VectorMath.dot($0, $0)).squareRoot() } ?? 0 }
         let quantised = rows.map { Self.quantise($0.facts.vector ?? [Float](repeating: 0, count: dimension)) }
         codes = quantised.flatMap(\.codes)
-        scales = quantised.map(\.scale)
+        estimateScales = zip(quantised, norms).map { q, norm in norm > 0 ? q.scale / Float(norm) : 0 }
     }
 
     /// `v` as int8 codes `round(v_i / scale)` with `scale = max |v_i| / 127` (1 for a zero vector).
@@ -56,9 +58,17 @@ struct ProductTable: Sendable {
     /// The product at `position`, without its vector.
     func product(at position: Int) -> CatalogProduct { facts[position].product(ids[position]) }
 
-    /// The facts at `position`, with the vector.
-    func facts(at position: Int) -> ProductFacts {
-        facts[position].with(vector: Array(vector(at: position)))
+    /// The facts at `position`, without the vector.
+    func facts(at position: Int) -> ProductFacts { facts[position] }
+
+    /// The cosine of the vector at `position` with `query` (whose norm is `queryNorm`).
+    func cosine(at position: Int, query: [Float], queryNorm: Double) -> Float {
+        vectors.withUnsafeBufferPointer { v in
+            query.withUnsafeBufferPointer { q in
+                VectorMath.cosine(dot: VectorMath.dot(v.baseAddress! + position * dimension, q.baseAddress!, count: dimension),
+                                  norms: norms[position] * queryNorm)
+            }
+        }
     }
 
     /// The `limit` products at `positions` passing `filters` with the highest cosine to `query` (pgvector's formula),
@@ -70,9 +80,7 @@ struct ProductTable: Sendable {
         guard limit > 0, query.count == dimension, dimension > 0 else { return [] }
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
         let queryCodes = Self.quantise(query).codes  // its scale is common to every estimate: it does not change their order
-        let size = max(2 * limit, limit + 64)
-        var shortlist: [(estimate: Float, position: Int)] = []  // best first
-        shortlist.reserveCapacity(size + 1)
+        var shortlist = Shortlist(size: max(2 * limit, limit + 64))
         var dots: [Int32] = []
         codes.withUnsafeBufferPointer { c in
             for range in positions where !range.isEmpty {
@@ -81,30 +89,54 @@ struct ProductTable: Sendable {
                     tower_scan_i8(c.baseAddress! + range.lowerBound * dimension, Int32(dimension), Int64(range.count), queryCodes, out.baseAddress!)
                 }
                 for (i, p) in range.enumerated() {
-                    let estimate = norms[p] > 0 ? Float(dots[i]) * scales[p] / Float(norms[p]) : 0
-                    guard shortlist.count < size || estimate > shortlist[size - 1].estimate, filters.matchesAttributes(ids[p], facts[p]) else {
-                        continue
-                    }
-                    var low = 0, high = shortlist.count  // the first entry with a lower estimate
-                    while low < high {
-                        let mid = (low + high) / 2
-                        if estimate > shortlist[mid].estimate { high = mid } else { low = mid + 1 }
-                    }
-                    shortlist.insert((estimate, p), at: low)
-                    if shortlist.count > size { shortlist.removeLast() }
+                    let estimate = Float(dots[i]) * estimateScales[p]
+                    if shortlist.admits(estimate), filters.matchesAttributes(ids[p], facts[p]) { shortlist.insert(estimate, p) }
                 }
             }
         }
-        let exact = vectors.withUnsafeBufferPointer { v in
-            query.withUnsafeBufferPointer { q in
-                shortlist.map { s in
-                    (position: s.position, cosine: VectorMath.cosine(dot: VectorMath.dot(v.baseAddress! + s.position * dimension, q.baseAddress!,
-                                                                                          count: dimension), norms: norms[s.position] * queryNorm))
-                }
-            }
-        }
+        let exact = shortlist.positions.map { (position: $0, cosine: cosine(at: $0, query: query, queryNorm: queryNorm)) }
         return exact.sorted { $0.cosine != $1.cosine ? $0.cosine > $1.cosine : ids[$0.position] < ids[$1.position] }
             .prefix(limit).map { (ids[$0.position], $0.cosine, facts[$0.position]) }
+    }
+}
+
+/// The `size` best positions by estimate seen so far: a binary min-heap, its root the worst kept.
+private struct Shortlist {
+    let size: Int
+    private var heap: [(estimate: Float, position: Int)] = []
+
+    init(size: Int) {
+        self.size = size
+        heap.reserveCapacity(size)
+    }
+
+    var positions: [Int] { heap.map(\.position) }
+
+    /// Whether an estimate would be kept (the heap is not full, or it beats the worst kept).
+    func admits(_ estimate: Float) -> Bool { heap.count < size || estimate > heap[0].estimate }
+
+    /// Keeps `position` (admitted), dropping the worst kept when full.
+    mutating func insert(_ estimate: Float, _ position: Int) {
+        if heap.count < size {
+            heap.append((estimate, position))
+            var child = heap.count - 1
+            while child > 0, heap[(child - 1) / 2].estimate > heap[child].estimate {
+                heap.swapAt(child, (child - 1) / 2)
+                child = (child - 1) / 2
+            }
+            return
+        }
+        heap[0] = (estimate, position)
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].estimate < heap[smallest].estimate { smallest = left }
+            if right < heap.count, heap[right].estimate < heap[smallest].estimate { smallest = right }
+            guard smallest != parent else { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }
 

@@ -185,9 +185,7 @@ public final class Ranker: Sendable {
                 let members = try read { try CategoryMembers($0.query(CategoryMembers.statement(category, limit: limit)), limit: limit) }
                 caches.categories.store(members, for: category)
             case .catalog:
-                let limit = configuration.catalogSnapshotLimit
-                let rows = try read { try ProductTable.rows($0.query(CategoryMembers.statement(nil, limit: limit))) }
-                caches.catalog.store(rows.count > limit ? nil : CatalogSnapshot(rows: rows, previous: caches.catalog.latest))
+                try readCatalog()
             }
         } catch {
             release(claimed)  // the next request that needs it claims it again
@@ -203,6 +201,23 @@ public final class Ranker: Sendable {
 
     /// Products in the catalog snapshot the re-ranked feed ranks from (nil: none yet, or the catalog is too large).
     public var catalogSnapshotProducts: Int? { caches.catalog.current()?.count }
+
+    /// Reads the catalog snapshot now, whatever the catalog's size and the vector search policy (a feed request claims it
+    /// in the background otherwise): for diagnostics (`catalogProbeReport`) and a warm start.
+    public func refreshCatalogSnapshot() throws {
+        while !caches.catalog.claim(force: true) { Thread.sleep(forTimeInterval: 0.05) }  // a read under way: the next one
+        do { try readCatalog() } catch {
+            caches.catalog.release()
+            throw error
+        }
+    }
+
+    /// Reads and stores the catalog snapshot (claimed).
+    private func readCatalog() throws {
+        let limit = configuration.catalogSnapshotLimit
+        let rows = try read { try ProductTable.rows($0.query(CategoryMembers.statement(nil, limit: limit))) }
+        caches.catalog.store(rows.count > limit ? nil : CatalogSnapshot(rows: rows, previous: caches.catalog.latest))
+    }
 
     /// Runs blocking work on a Dispatch thread and resumes the caller with its result.
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

@@ -65,7 +65,7 @@ public struct RankerConfiguration: Sendable {
     public var catalogSnapshotLimit: Int = 200_000
     /// Share of the snapshot's products the head's top by cosine scans (whole lists of the inverted-file index, the
     /// most similar centroids first), and the fewest it scans: more is slower and closer to exact (docs/ranking.md).
-    public var catalogProbeShare: Double = 0.05
+    public var catalogProbeShare: Double = 0.10
     public var catalogProbeMinimum: Int = 4_096
     /// Largest allowed `perPage` (and `similar` limit).
     public var maxPerPage: Int = 1_000
@@ -73,6 +73,11 @@ public struct RankerConfiguration: Sendable {
     public var diversityWindow: Int = 200
 
     public init() {}
+
+    /// Products the catalog snapshot's top by cosine scans in a snapshot of `count` products.
+    public func catalogProbeBudget(_ count: Int) -> Int {
+        max(catalogProbeMinimum, Int((Double(count) * catalogProbeShare).rounded(.up)))
+    }
 
     /// Exponential backoff with full jitter: retry n waits a random time of at most min(maxDelay, baseDelay·2ⁿ).
     public struct Retry: Sendable, Equatable {

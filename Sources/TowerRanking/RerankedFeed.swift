@@ -80,9 +80,11 @@ extension ReadSession {
                                     categories: history.categories, priceTiers: history.priceTiers)
         let (trending, popular) = (lists[keys[0]] ?? [], lists[keys[1]] ?? [])
         // The candidates besides the top by cosine, whose facts the caches may lack, read with that top.
-        let others = RerankCandidates.merge(similar: [], history: history.items, context: context, trending: trending, popular: popular,
-                                            settings: settings).map(\.productID)
-        var facts = catalog?.facts(of: others) ?? [:]
+        let otherCandidates = RerankCandidates.merge(similar: [], history: history.items, context: context, trending: trending,
+                                                     popular: popular, settings: settings)
+        let others = otherCandidates.map(\.productID)
+        // The snapshot's facts come without vectors, with the cosines of those inside the filters instead.
+        var (facts, cosines) = catalog?.facts(of: others, query: query, filters: filters) ?? ([:], [:])
         facts.merge(caches.products.values(for: others.filter { facts[$0] == nil })) { snapshot, _ in snapshot }
         let similarLimit = max(1, settings.similar)
         let top: [(id: Int64, cosine: Float, facts: ProductFacts)]
@@ -91,7 +93,7 @@ extension ReadSession {
         // facts are at hand too. The category scan is cheap, so it fills the head (K) even when few other candidates lie
         // in the category: pages up to K then never wait for the category's walk.
         let inMemory = approximate
-            ? catalog.flatMap { $0.nearest(similarLimit, query: query, filters: filters, budget: probeBudget($0)) }
+            ? catalog.flatMap { $0.nearest(similarLimit, query: query, filters: filters, budget: configuration.catalogProbeBudget($0.count)) }
                 ?? members.flatMap { $0.table == nil ? nil : $0.nearest(max(similarLimit, settings.rerank), query: query, filters: filters) }
             : nil
         if let inMemory {
@@ -115,13 +117,12 @@ extension ReadSession {
         let topIDs = top.map(\.id)
         for t in top { facts[t.id] = t.facts }
 
-        // The top's cosines are the database's (or the scan's); the others' are computed here from the cached vectors.
-        var cosines = Dictionary(uniqueKeysWithValues: top.map { ($0.id, $0.cosine) })
+        // The top's cosines are the database's (or the scan's); the others' are the snapshot's or computed here from the
+        // cached vectors.
+        for t in top { cosines[t.id] = t.cosine }
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
-        var merging = settings
-        merging.similar = max(settings.similar, topIDs.count)  // a scanned category's fuller top
-        let merged = RerankCandidates.merge(similar: topIDs, history: history.items, context: context, trending: trending,
-                                            popular: popular, settings: merging)
+        // A scanned category's top can be fuller than `similar`.
+        let merged = RerankCandidates.adding(similar: topIDs, limit: max(settings.similar, topIDs.count), to: otherCandidates)
         let candidates: [ProductSignals] = merged.compactMap { m in
             guard let f = facts[m.productID] else { return nil }  // no such product
             if cosines[m.productID] == nil {
@@ -154,10 +155,6 @@ extension ReadSession {
         return caches.catalog.current()
     }
 
-    /// Rows of `catalog` the top by cosine scans.
-    private func probeBudget(_ catalog: CatalogSnapshot) -> Int {
-        max(configuration.catalogProbeMinimum, Int((Double(catalog.count) * configuration.catalogProbeShare).rounded(.up)))
-    }
 
     private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }
 

@@ -81,7 +81,19 @@ public enum RerankCandidates {
         }
         add(trending.prefix(settings.popular), .popular)
         add(popular.prefix(settings.popular), .popular)
-        found.sort { $0.productID < $1.productID }
+        return joined(found)
+    }
+
+    /// `merge` with the top by cosine, from a `merge` without it (`similar: []`, the same other inputs): `others` with the
+    /// first `limit` of `similar` joined in as source `similar`. For callers that need the other candidates before the top.
+    public static func adding(similar: [Int64], limit: Int,
+                              to others: [(productID: Int64, sources: CandidateSources)]) -> [(productID: Int64, sources: CandidateSources)] {
+        joined(others + similar.prefix(limit).map { (productID: $0, sources: CandidateSources.similar) })
+    }
+
+    /// One entry per product, in ascending id, with the sources of all its entries in `found`.
+    private static func joined(_ found: [(productID: Int64, sources: CandidateSources)]) -> [(productID: Int64, sources: CandidateSources)] {
+        let found = found.sorted { $0.productID < $1.productID }
         var merged: [(productID: Int64, sources: CandidateSources)] = []
         merged.reserveCapacity(found.count)
         for f in found {

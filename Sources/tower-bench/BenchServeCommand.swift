@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LibPQ
 import Logging
-import LibPQ
 import TowerCLI
 import TowerConfig
 import TowerMath
@@ -112,14 +111,17 @@ struct BenchServeCommand: AsyncParsableCommand {
         print(String(format: "machine: %d cores, load average %@; server: %d workers; %d s per line; category %@",
                      ProcessInfo.processInfo.activeProcessorCount, BenchRankingCommand.loadAverage(), workers, seconds, category))
         print("route             conns |  HTTP p50 ms   p99 ms    req/s  errors |  library p50 ms   p99 ms    req/s  errors | load")
-        for scenario in scenarios {
-            _ = try http.run(scenario, connections: 4, seconds: 1)  // warm the server's connections and caches
+        if let feed = scenarios.first(where: \.feed) {
             // The feed's catalog snapshot is read in the background after the first request: measure with it (at most a
             // minute's wait; a catalog above the snapshot's limit never has one).
-            for _ in 0..<60 where scenario.feed && (server.catalogSnapshotProducts == nil || ranker.catalogSnapshotProducts == nil) {
-                _ = try http.run(scenario, connections: 1, seconds: 1)
-                _ = library.run(scenario, callers: 1, seconds: 0.1)
+            for _ in 0..<60 where server.catalogSnapshotProducts == nil || ranker.catalogSnapshotProducts == nil {
+                _ = try http.run(feed, connections: 1, seconds: 1)
+                _ = library.run(feed, callers: 1, seconds: 0.1)
             }
+            try Self.printProbeReports(ranker, url: readOnlyURL)
+        }
+        for scenario in scenarios {
+            _ = try http.run(scenario, connections: 4, seconds: 1)  // warm the server's connections and caches
             for n in connections {
                 let h = try http.run(scenario, connections: n, seconds: seconds)
                 let l = library.run(scenario, callers: n, seconds: Double(seconds))
@@ -127,6 +129,40 @@ struct BenchServeCommand: AsyncParsableCommand {
                       + Self.columns(h) + " | " + BenchRankingCommand.pad("", 3) + Self.columns(l) + " | " + BenchRankingCommand.loadAverage())
             }
         }
+    }
+
+    /// The catalog snapshot's partitioned top 100 by cosine against its full scan, for the vectors of the database's
+    /// first 200 customers (or 200 products'), at a few probe budgets (the configured one among them).
+    static func printProbeReports(_ ranker: Ranker, url: String) throws {
+        let (start, memory) = (Date(), BenchServeCommand.residentMegabytes())
+        try ranker.refreshCatalogSnapshot()
+        print(String(format: "# catalog snapshot read and built in %.1f s; this process's resident memory %.0f → %.0f MB",
+                     Date().timeIntervalSince(start), memory, BenchServeCommand.residentMegabytes()))
+        // The first 200 customers' vectors; a database without any (an imported event history outside the window) uses
+        // 200 products' vectors spread over the catalogue, as `similar` would.
+        let connection = try PQConnection(url: url)
+        var queries = try connection.query("SELECT embedding FROM user_vectors ORDER BY customer_id LIMIT 200").rows
+            .map { try $0.decode(0, as: [Float].self) }
+        if queries.isEmpty {
+            print("# no customer vectors: the probe's queries are 200 product vectors")
+            queries = try connection.query("SELECT embedding FROM products WHERE embedding IS NOT NULL ORDER BY md5(product_id::text) LIMIT 200")
+                .rows.map { try $0.decode(0, as: [Float].self) }
+        }
+        guard let products = ranker.catalogSnapshotProducts else { return print("# no catalog snapshot: the catalog is above its limit") }
+        let configured = ranker.configuration.catalogProbeBudget(products)
+        for budget in Set([1_000, 2_000, 4_096, products / 20, products / 10, configured].filter { $0 <= products }).sorted() {
+            guard let r = ranker.catalogProbeReport(queries: queries, limit: 100, budget: budget) else { return }
+            print(String(format: "# catalog snapshot, %d products in %d lists: probe %d (%.0f rows scanned): recall@100 %.3f against a full scan, %.0f µs a query (full scan %.0f µs)%@",
+                         r.products, r.lists, budget, r.scannedRows, r.recall, r.probeMicroseconds, r.fullMicroseconds,
+                         budget == configured ? " (the default)" : ""))
+        }
+    }
+
+    /// This process's resident set (VmRSS of /proc/self/status), in MB.
+    static func residentMegabytes() -> Double {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let kB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first.flatMap { Double($0) }
+        return (kB ?? 0) / 1024
     }
 
     private static func columns(_ f: LoadFigures) -> String {

@@ -35,7 +35,7 @@ final class CatalogSnapshotTests: XCTestCase {
     func testAScanOfEveryListIsTheExactOrder() {
         let rows = rows(5_000)
         let snapshot = CatalogSnapshot(rows: rows, previous: nil)
-        XCTAssertEqual(snapshot.partitions.centroids.count, 71, "about √5,000 lists")
+        XCTAssertEqual(snapshot.partitions.centroids.count, 141, "about 2√5,000 lists")
         XCTAssertEqual(snapshot.partitions.listStarts.last, 5_000)
         for query in queries(10) {
             let top = snapshot.nearest(50, query: query, filters: .none, budget: snapshot.count)
@@ -83,7 +83,10 @@ final class CatalogSnapshotTests: XCTestCase {
         XCTAssertEqual(list(second, rows[10].id), list(first, rows[4_000].id), "a changed vector is assigned again")
         XCTAssertEqual(list(second, 9_999), list(first, rows[20].id))
         XCTAssertEqual(second.product(9_999)?.name, "p")
-        XCTAssertEqual(second.facts(of: [rows[10].id])[rows[10].id]?.vector, rows[4_000].facts.vector)
+        let query = rows[4_000].facts.vector!
+        XCTAssertEqual(second.facts(of: [rows[10].id], query: query, filters: .none).cosines[rows[10].id], 1, "the new vector's cosine")
+        XCTAssertEqual(second.facts(of: [rows[10].id], query: query, filters: RankingFilters(categoryPrefix: ["c"])).cosines, [:],
+                       "outside the filters: facts without a cosine")
     }
 
     func testQuantisationScalesToTheLargestComponent() {

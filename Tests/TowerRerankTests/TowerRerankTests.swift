@@ -129,6 +129,11 @@ final class RerankScorerTests: XCTestCase {
                                             settings: CandidateSettings(similar: 2, repeat: 1, covisit: 5, interests: 0, popular: 1))
         XCTAssertEqual(merged.map(\.productID), [1, 3, 7, 9])
         XCTAssertEqual(merged.map(\.sources), [.repeat, [.similar, .covisit], .popular, [.similar, .popular]])
+        let others = RerankCandidates.merge(similar: [], history: [], context: c, trending: [7], popular: [9],
+                                            settings: CandidateSettings(similar: 2, repeat: 1, covisit: 5, interests: 0, popular: 1))
+        let added = RerankCandidates.adding(similar: [9, 3, 8], limit: 2, to: others)
+        XCTAssertEqual(added.map(\.productID), merged.map(\.productID), "the top added afterwards: the same candidates")
+        XCTAssertEqual(added.map(\.sources), merged.map(\.sources))
     }
 
     /// A heavy old interest (product 1) drowns the summed co-visitation score of a light recent one (product 2);
