@@ -60,8 +60,10 @@ public struct RankerConfiguration: Sendable {
     /// index. 0: always walk.
     public var categoryScanLimit: Int = 25_000
     /// The re-ranked head of a feed that would walk the catalog's HNSW index finds its top by cosine in an in-memory
-    /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors and an inverted-file index, about 1.7 kB a product)
-    /// when the catalog holds at most this many products that can be ranked; larger catalogs are walked. 0: always walk.
+    /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors as floats and int8 codes and an inverted-file index,
+    /// about 2.1 kB a product; a refresh holds the read rows, the old and the new snapshot at once, about three times
+    /// that) when the catalog holds at most this many products that can be ranked; larger catalogs are walked. 0: always
+    /// walk.
     public var catalogSnapshotLimit: Int = 200_000
     /// Share of the snapshot's products the head's top by cosine scans (whole lists of the inverted-file index, the
     /// most similar centroids first), and the fewest it scans: more is slower and closer to exact (docs/ranking.md).

@@ -22,9 +22,12 @@ struct BenchServeCommand: AsyncParsableCommand {
         vectors, the HNSW index, recent events, the serving tables and a published re-ranker (as `tower-bench \
         ranking`), starts `tower serve` in this process on --port (no auth, no rate limit, access logs formatted \
         and discarded), and for each route and each connection count runs wrk (`apt-get install wrk`) for \
-        --seconds with a random customer and product per request (nothing is cached), then the same reads \
+        --seconds with a random customer and product per request (no answer is cached), then the same reads \
         through the library from as many threads. Prints p50/p99 latency, requests/s and errors per line. \
-        The database shares the machine's cores with the server and the load generator.
+        The database shares the machine's cores with the server and the load generator. Before the feed routes it \
+        reads the catalog snapshot and prints how its probe's top 100 compares with a scan of every product at a \
+        few budgets (the first 200 customers' vectors as queries, or products' when there are none): with --reuse \
+        on a shop's own database, the check for `catalogProbeShare`.
         """)
 
     @OptionGroup var global: GlobalOptions
