@@ -63,7 +63,7 @@ public struct RankerConfiguration: Sendable {
     /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors as floats and int8 codes and an inverted-file index,
     /// about 2.1 kB a product; a refresh holds the read rows, the old and the new snapshot at once, about three times
     /// that) when the catalog holds at most this many products that can be ranked; larger catalogs are walked. 0: always
-    /// walk.
+    /// walk (so do `productCacheSize` 0 and `servingCacheTTL` 0, which turn every serving cache off).
     public var catalogSnapshotLimit: Int = 200_000
     /// Share of the snapshot's products the head's top by cosine scans (whole lists of the inverted-file index, the
     /// most similar centroids first), and the fewest it scans: more is slower and closer to exact (docs/ranking.md).

@@ -148,9 +148,10 @@ extension ReadSession {
     }
 
     /// The catalog snapshot to rank from when the head would otherwise walk the catalog's HNSW index (no allow list, the
-    /// snapshot is on); claims its (re)read when it is missing or stale.
+    /// snapshot and the serving caches are on); claims its (re)read when it is missing or stale.
     private func catalogSnapshot(_ filters: RankingFilters) -> CatalogSnapshot? {
-        guard configuration.catalogSnapshotLimit > 0, filters.productIDs == nil else { return nil }
+        guard configuration.catalogSnapshotLimit > 0, configuration.productCacheSize > 0, configuration.servingCacheTTL > 0,
+              filters.productIDs == nil else { return nil }
         if caches.catalog.claim() { backgroundReads.append(.catalog) }
         return caches.catalog.current()
     }

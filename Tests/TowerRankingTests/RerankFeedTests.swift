@@ -265,6 +265,10 @@ final class RerankFeedTests: XCTestCase {
                        "not in the head ranked from the snapshot (its old vector), first after K")
         XCTAssertNotEqual(try snapshot.catalogProducts([quiet]).first?.name, "renamed", "the snapshot's fields")
         XCTAssertEqual(try snapshot.products([quiet]).first?.name, "renamed", "read fresh")
+        let cachesOff = f.ranker { $0.vectorSearch = .approximate; $0.rerankCheckInterval = 0; $0.productCacheSize = 0 }
+        _ = try cachesOff.feed(customer: 1)
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertNil(cachesOff.catalogSnapshotProducts, "caches off: no snapshot is read")
     }
 
     /// With the HNSW index forced and its stream ending early (a scan budget of one tuple), the head's top by
