@@ -5,7 +5,7 @@ import Synchronization
 /// index over their vectors (`VectorPartitions`): the re-ranked head of a feed that would walk the catalog's HNSW index
 /// finds its top by cosine here instead, and the facts of its other candidates too, so a request with warm caches asks
 /// the database only for the customer's own rows. The walk costs about 1.5 ms of database time for the top 100 at
-/// 100,000 products; the partitions' scan of 5 % of the rows about 0.4 ms in the ranker (docs/ranking.md).
+/// 100,000 products; the partitions' scan of the default 10 % about 0.65 ms in the ranker (docs/ranking.md).
 ///
 /// Kept when the catalog holds at most `RankerConfiguration.catalogSnapshotLimit` rankable products, refreshed in the
 /// background every `servingCacheTTL` like the other serving caches (a request that finds it stale uses it and asks the

@@ -65,9 +65,9 @@ extension Ranker {
     /// read. For showing a feed's page: `products` reads every one fresh.
     public func catalogProducts(_ ids: [Int64]) throws -> [CatalogProduct] {
         let snapshot = caches.catalog.current()
-        let held = Dictionary(ids.compactMap { id in snapshot?.product(id).map { (id, $0) } }, uniquingKeysWith: { a, _ in a })
-        let read = held.count == ids.count ? [] : try products(ids.filter { held[$0] == nil })
-        let byID = held.merging(read.map { ($0.productID, $0) }) { a, _ in a }
+        var byID: [Int64: CatalogProduct] = [:]
+        for id in ids { byID[id] = snapshot?.product(id) }
+        for p in try products(ids.filter { byID[$0] == nil }) { byID[p.productID] = p }  // no read when none is missing
         return ids.compactMap { byID[$0] }
     }
 
