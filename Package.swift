@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
-        // The catalog snapshot's int8 scan, in C so the compiler can emit AVX2/AVX-512 versions chosen at load time.
+        // The catalog snapshot's int4/int8 scans, in C with AVX-512 VNNI and AVX2 versions chosen from the CPU at run time.
         .target(name: "CTowerVectorScan"),
         .target(name: "TowerRanking", dependencies: ["LibPQ", "TowerRerank", "CTowerVectorScan"]),
         // The HTTP API (`tower serve`): routes over TowerRanking, on Hummingbird.
@@ -137,7 +137,8 @@ let package = Package(
             "TowerUseCases", "TowerOfflineUseCases", "LibPQ", "TowerStore", "TowerModel", "TowerTextEncoder", "TowerEvaluation", "TowerConfig",
             "TowerTestSupport",
         ]),
-        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerMath", "TowerTestSupport"]),
+        .testTarget(name: "TowerRankingTests", dependencies: ["TowerRanking", "TowerRerank", "TowerStore", "TowerConfig", "TowerMath", "TowerTestSupport",
+                                                        "CTowerVectorScan"]),
         .testTarget(name: "TowerServeTests", dependencies: [
             "TowerServe", "TowerRanking", "TowerRuntime", "TowerStore", "TowerWorker", "TowerMath", "TowerTestSupport",
             .product(name: "Logging", package: "swift-log"),

@@ -9,15 +9,18 @@ import Foundation
 public final class PQConnection {
     private let url: String
     private let timeouts: ConnectionTimeouts
+    private let settings: [(String, String)]
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
     private var preparedOnHandle: Set<String> = []
 
     /// Connects, retrying transient failures according to `retry`; `timeouts` bound every later wait of this
-    /// connection (reconnects included).
-    public init(url: String, timeouts: ConnectionTimeouts = .none, retry: RetryPolicy = .none) throws {
+    /// connection, and `settings` (name, value) are the session's (reconnects included).
+    public init(url: String, timeouts: ConnectionTimeouts = .none, settings: [(String, String)] = [],
+                retry: RetryPolicy = .none) throws {
         self.url = url
         self.timeouts = timeouts
+        self.settings = settings
         var attempt = 0
         while true {
             do { try connect(); return } catch let e as PQError {
@@ -63,7 +66,7 @@ public final class PQConnection {
         handle = h
         preparedOnHandle = []
         do {
-            for (name, value) in timeouts.sessionSettings { try query("SELECT set_config($1, $2, false)", [name, value]) }
+            for (name, value) in timeouts.sessionSettings + settings { try query("SELECT set_config($1, $2, false)", [name, value]) }
         } catch {
             close()
             throw error

@@ -5,7 +5,7 @@ import Synchronization
 /// index over their vectors (`VectorPartitions`): the re-ranked head of a feed that would walk the catalog's HNSW index
 /// finds its top by cosine here instead, and the facts of its other candidates too, so a request with warm caches asks
 /// the database only for the customer's own rows. The walk costs about 1.5 ms of database time for the top 100 at
-/// 100,000 products; the partitions' scan of the default 10 % about 0.65 ms in the ranker (docs/ranking.md).
+/// 100,000 products; the partitions' int4 scan of the default 10 % about 0.3–0.5 ms in the ranker (docs/ranking.md).
 ///
 /// Kept when the catalog holds at most `RankerConfiguration.catalogSnapshotLimit` rankable products, refreshed in the
 /// background every `servingCacheTTL` like the other serving caches (a request that finds it stale uses it and asks the
@@ -15,10 +15,15 @@ struct CatalogSnapshot: Sendable {
     let table: ProductTable
     let partitions: VectorPartitions
     private let positionByID: [Int64: Int]
+    /// Each product's row version (`xmin`) where known, by position: a refresh reads the vectors of changed rows only.
+    private let versions: [Int64?]
+    /// The vectors the read of this snapshot fetched from the database (the others came from the previous snapshot).
+    let vectorsRead: Int
 
-    /// The snapshot of `rows` (the catalog's, as `ProductTable.rows` reads them); `previous` lends its partitions'
-    /// centroids and the lists of unchanged products.
-    init(rows: [(id: Int64, facts: ProductFacts)], previous: CatalogSnapshot?) {
+    /// The snapshot of `rows` (active products with a vector, as `read` reads them) and their row
+    /// `versions` (nil: unknown); `previous` lends its partitions' centroids and the lists of unchanged products.
+    init(rows: [(id: Int64, facts: ProductFacts)], versions: [Int64]? = nil, vectorsRead: Int? = nil, previous: CatalogSnapshot?) {
+        self.vectorsRead = vectorsRead ?? rows.count
         let vectors = rows.map { $0.facts.vector ?? [] }
         let partitions = VectorPartitions(vectors: vectors, previous: previous?.partitions) { row in
             guard let previous, let p = previous.positionByID[rows[row].id], previous.table.vector(at: p).elementsEqual(vectors[row]) else {
@@ -28,8 +33,15 @@ struct CatalogSnapshot: Sendable {
         }
         self.partitions = partitions
         table = ProductTable(partitions.order.map { rows[$0] })
+        self.versions = partitions.order.map { versions?[$0] }
         positionByID = Dictionary(table.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
+
+    /// The row version of product `id` when it was read (nil: not held, or unknown).
+    func version(of id: Int64) -> Int64? { positionByID[id].flatMap { versions[$0] } }
+
+    /// The vector of product `id`, if held.
+    func vector(of id: Int64) -> [Float]? { positionByID[id].map { Array(table.vector(at: $0)) } }
 
     /// Products held.
     var count: Int { table.count }
@@ -40,11 +52,16 @@ struct CatalogSnapshot: Sendable {
         guard query.count == table.dimension else { return ([:], [:]) }
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
         var facts: [Int64: ProductFacts] = [:], cosines: [Int64: Float] = [:]
+        facts.reserveCapacity(ids.underestimatedCount)
+        cosines.reserveCapacity(ids.underestimatedCount)
+        let attributes = filters.narrowsCandidates  // else only the id lists (every product held is active)
         for id in ids {
             guard let p = positionByID[id] else { continue }
             let f = table.facts(at: p)
             facts[id] = f
-            if filters.matchesAttributes(id, f) { cosines[id] = table.cosine(at: p, query: query, queryNorm: queryNorm) }
+            if attributes ? filters.matchesAttributes(id, f) : filters.matchesIDs(id) {
+                cosines[id] = table.cosine(at: p, query: query, queryNorm: queryNorm)
+            }
         }
         return (facts, cosines)
     }

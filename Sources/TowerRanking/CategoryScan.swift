@@ -17,14 +17,13 @@ struct CategoryMembers: Sendable {
     let table: ProductTable?
 
     /// The members with their facts (vectors included): `product_id`, then `ProductFacts.columns(vector: true)`;
-    /// one row more than `limit` tells the category is too large. `category` nil: the whole catalog.
-    static func statement(_ category: String?, limit: Int) -> Statement {
-        let inCategory = category == nil ? "" : "p.category_path @> ARRAY[$2::text] AND p.category_path[1] = $2 AND "
-        return Statement("""
+    /// one row more than `limit` tells the category is too large.
+    static func statement(_ category: String, limit: Int) -> Statement {
+        Statement("""
             SELECT p.product_id, \(ProductFacts.columns(vector: true)) FROM products p
-            WHERE \(inCategory)p.active AND p.embedding IS NOT NULL
+            WHERE p.category_path @> ARRAY[$2::text] AND p.category_path[1] = $2 AND p.active AND p.embedding IS NOT NULL
             ORDER BY p.product_id LIMIT $1
-            """, [limit + 1] + (category.map { [$0] } ?? []))
+            """, [limit + 1, category])
     }
 
     /// Products held (0 when too large).
@@ -33,7 +32,7 @@ struct CategoryMembers: Sendable {
     /// The `limit` members passing `filters` with the highest cosine to `query` (pgvector's formula), best first,
     /// ties by ascending id.
     func nearest(_ limit: Int, query: [Float], filters: RankingFilters) -> [(id: Int64, cosine: Float, facts: ProductFacts)] {
-        table.map { $0.nearest(limit, query: query, filters: filters, positions: CollectionOfOne(0 ..< $0.count)) } ?? []
+        table.map { $0.nearest(limit, query: query, filters: filters, positions: [0 ..< $0.count]) } ?? []
     }
 }
 

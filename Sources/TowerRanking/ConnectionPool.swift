@@ -13,14 +13,19 @@ import Synchronization
 /// back `sending`, so the compiler rejects a caller that keeps a reference after giving it back.
 final class ConnectionPool: Sendable {
     private let url: String
+    private let timeouts: ConnectionTimeouts
+    private let settings: [(String, String)]
     let maxSize: Int
     private let acquireTimeout: TimeInterval
     /// One permit per connection that may be in use; an idle connection holds none.
     private let permits: DispatchSemaphore
     private let idle = Mutex<[PQConnection]>([])
 
-    init(url: String, maxSize: Int, acquireTimeout: TimeInterval) {
+    /// A pool of connections to `url` with `timeouts` and the session `settings` (name, value).
+    init(url: String, timeouts: ConnectionTimeouts = .none, settings: [(String, String)] = [], maxSize: Int, acquireTimeout: TimeInterval) {
         self.url = url
+        self.timeouts = timeouts
+        self.settings = settings
         self.maxSize = max(1, maxSize)
         self.acquireTimeout = acquireTimeout
         permits = DispatchSemaphore(value: self.maxSize)
@@ -45,7 +50,7 @@ final class ConnectionPool: Sendable {
         }
         if let connection = idle.withLock({ $0.popLast() }) { return connection }
         do {
-            return try PQConnection(url: url)
+            return try PQConnection(url: url, timeouts: timeouts, settings: settings)
         } catch {
             permits.signal()
             throw error

@@ -4,8 +4,9 @@ import TowerRerank
 /// What the re-ranked feed needs of one product that is the same for every customer: the attributes the filters
 /// test, the product side of the re-ranker's features (`product_trending`, age, category, price tier) and the
 /// vector (the cosine of candidates that do not come from the vector search), and what an answer shows of it besides.
-/// Kept in `ServingCaches.products` and the catalog snapshot.
-struct ProductFacts: Sendable {
+/// Kept in `ServingCaches.products` and the catalog snapshot. A class: a request passes hundreds of them through its
+/// dictionaries, and a copy is then one reference count instead of one per string and array.
+final class ProductFacts: Sendable {
     let name: String
     let popularity: Double
     let active: Bool
@@ -21,6 +22,24 @@ struct ProductFacts: Sendable {
     let weight30d: Float
     let trendScore: Float
     let vector: [Float]?
+
+    init(name: String, popularity: Double, active: Bool, categoryPath: [String], merchant: String?, color: String?, price: Double?,
+         priceTier: String?, createdAt: Double, weight1d: Float, weight7d: Float, weight30d: Float, trendScore: Float, vector: [Float]?) {
+        self.name = name
+        self.popularity = popularity
+        self.active = active
+        self.categoryPath = categoryPath
+        self.merchant = merchant
+        self.color = color
+        self.price = price
+        self.priceTier = priceTier
+        self.createdAt = createdAt
+        self.weight1d = weight1d
+        self.weight7d = weight7d
+        self.weight30d = weight30d
+        self.trendScore = trendScore
+        self.vector = vector
+    }
 
     /// The facts' columns over `products p` (`product_trending` read by a subquery), the vector last when asked.
     static func columns(vector: Bool) -> String {
@@ -61,7 +80,7 @@ struct ProductFacts: Sendable {
 extension ProductFacts {
     /// The facts in `columns(vector:)` starting at column `first` of `r`; without the vector column, `vector` is nil
     /// (such facts serve a product whose cosine the database computed, and are never cached).
-    init(_ r: PQRow, from first: Int, vector: Bool) throws {
+    convenience init(_ r: PQRow, from first: Int, vector: Bool) throws {
         let trending: [Float] = try r.decodeIfPresent(first + 7) ?? [0, 0, 0, 0]
         self.init(name: try r.decode(first + 8), popularity: try r.decode(first + 9), active: try r.decode(first), categoryPath: try r.decode(first + 1), merchant: try r.decodeIfPresent(first + 2),
                   color: try r.decodeIfPresent(first + 3), price: try r.decodeIfPresent(first + 4),
@@ -89,6 +108,12 @@ extension RankingFilters {
         if let color, !same(facts.color, color) { return false }
         if let minPrice, !(facts.price.map { $0 >= minPrice } ?? false) { return false }
         if let maxPrice, !(facts.price.map { $0 <= maxPrice } ?? false) { return false }
+        return matchesIDs(id)
+    }
+
+    /// `matchesAttributes` for an active product when no attribute filter is set (`narrowsCandidates` is false): the allow
+    /// and exclusion lists only, without reading its facts.
+    func matchesIDs(_ id: Int64) -> Bool {
         if let productIDs, !productIDs.contains(id) { return false }
         return !excludedProductIDs.contains(id)
     }

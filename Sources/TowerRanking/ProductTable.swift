@@ -4,10 +4,11 @@ import LibPQ
 /// Products with their facts and their vectors in flat buffers, for the re-ranked head's top by cosine in memory
 /// (`CategoryMembers`, `CatalogSnapshot`).
 ///
-/// A scan reads each vector as int8 codes (a byte per component, scaled per vector: a quarter of the float vector's
-/// memory traffic) through the C kernel `tower_scan_i8`, keeps a shortlist of the best by that estimate in a heap
-/// (touching a product's facts only when it would enter it), and orders the shortlist by the exact cosine of the float
-/// vectors.
+/// A scan reads each vector as int4 codes (half a byte per component, scaled per vector: an eighth of the float
+/// vector's memory traffic) through the C kernel `tower_scan_i4`, which returns only the rows whose estimate beats the
+/// shortlist's worst; the shortlist (a heap, touching a product's facts only when it would enter it) is then ordered by
+/// the exact cosine of the float vectors. On MiniLM vectors a shortlist of twice the top holds the exact top
+/// (docs/ranking.md).
 struct ProductTable: Sendable {
     let ids: [Int64]
     /// The facts without their vector (`vector(at:)` has it).
@@ -15,13 +16,15 @@ struct ProductTable: Sendable {
     /// `count × dimension` floats, in the order of `ids`, and their norms.
     private let vectors: [Float]
     private let norms: [Double]
-    /// The vectors quantised: `count × dimension` codes; each vector's scale (`max |v_i| / 127`) over its norm, which turns
-    /// a dot product of codes into the cosine estimate (up to the query's own factor, common to every product).
-    private let codes: [Int8]
+    /// The vectors as int4 codes (`tower_pack_i4`), `rowBytes` a vector; each vector's scale (`max |v_i| / 7`) over its
+    /// norm, which turns a dot product of codes into the cosine estimate (up to the query's own factor, common to every
+    /// product).
+    private let codes: [UInt8]
+    private let rowBytes: Int
     private let estimateScales: [Float]
     let dimension: Int
 
-    /// The table of `rows` (facts with vectors of one dimension) in that order.
+    /// The table of `rows` (active products, facts with vectors of one dimension) in that order.
     init(_ rows: [(id: Int64, facts: ProductFacts)]) {
         let dimension = rows.first?.facts.vector?.count ?? 0
         self.dimension = dimension
@@ -32,22 +35,36 @@ struct ProductTable: Sendable {
         for row in rows { vectors += row.facts.vector ?? [Float](repeating: 0, count: dimension) }
         self.vectors = vectors
         norms = rows.map { r in r.facts.vector.map { Double(VectorMath.dot($0, $0)).squareRoot() } ?? 0 }
-        let quantised = rows.map { Self.quantise($0.facts.vector ?? [Float](repeating: 0, count: dimension)) }
-        codes = quantised.flatMap(\.codes)
-        estimateScales = zip(quantised, norms).map { q, norm in norm > 0 ? q.scale / Float(norm) : 0 }
+        (rowBytes, codes, estimateScales) = Self.packed(rows.map { $0.facts.vector }, dimension: dimension, norms: norms)
     }
 
-    /// `v` as int8 codes `round(v_i / scale)` with `scale = max |v_i| / 127` (1 for a zero vector).
-    static func quantise(_ v: [Float]) -> (codes: [Int8], scale: Float) {
+    /// `vectors` (nil: zeros) as int4 codes and their estimate scales.
+    private static func packed(_ vectors: [[Float]?], dimension: Int, norms: [Double]) -> (Int, [UInt8], [Float]) {
+        let rowBytes = Int(tower_i4_bytes(Int32(dimension)))
+        var codes = [UInt8](repeating: 0, count: vectors.count * rowBytes), scales: [Float] = []
+        scales.reserveCapacity(vectors.count)
+        codes.withUnsafeMutableBufferPointer { out in
+            for (r, vector) in vectors.enumerated() {
+                let (q, scale) = quantise(vector ?? [Float](repeating: 0, count: dimension), levels: 7)
+                tower_pack_i4(q, Int32(dimension), out.baseAddress! + r * rowBytes)
+                scales.append(norms[r] > 0 ? scale / Float(norms[r]) : 0)
+            }
+        }
+        return (rowBytes, codes, scales)
+    }
+
+    /// `v` as codes `round(v_i / scale)` in `-levels ... levels`, with `scale = max |v_i| / levels` (1 for a zero vector).
+    static func quantise(_ v: [Float], levels: Float = 127) -> (codes: [Int8], scale: Float) {
         let largest = v.reduce(0) { max($0, abs($1)) }
-        let scale = largest > 0 ? largest / 127 : 1
+        let scale = largest > 0 ? largest / levels : 1
         return (v.map { Int8(($0 / scale).rounded()) }, scale)
     }
 
-    /// The rows of a `ProductFacts.columns(vector: true)` query with `product_id` first (rows without a vector left out).
+    /// The rows of a `ProductFacts.columns(vector: true)` query with `product_id` first (inactive rows and rows without a
+    /// vector left out).
     static func rows(_ result: PQResult) throws -> [(id: Int64, facts: ProductFacts)] {
         try result.rows.map { (id: try $0.decode(0, as: Int64.self), facts: try ProductFacts($0, from: 1, vector: true)) }
-            .filter { $0.facts.vector != nil }
+            .filter { $0.facts.active && $0.facts.vector != nil }
     }
 
     var count: Int { ids.count }
@@ -72,25 +89,30 @@ struct ProductTable: Sendable {
     }
 
     /// The `limit` products at `positions` passing `filters` with the highest cosine to `query` (pgvector's formula),
-    /// best first, ties by ascending id; their facts come without the vector (the cosine is known). The int8 estimate
+    /// best first, ties by ascending id; their facts come without the vector (the cosine is known). The int4 estimate
     /// chooses a shortlist of `max(2 · limit, limit + 64)`; a product outside it is missed only when quantisation moves
     /// its cosine past that many others'.
     func nearest(_ limit: Int, query: [Float], filters: RankingFilters,
-                 positions: some Sequence<Range<Int>>) -> [(id: Int64, cosine: Float, facts: ProductFacts)] {
+                 positions: [Range<Int>]) -> [(id: Int64, cosine: Float, facts: ProductFacts)] {
         guard limit > 0, query.count == dimension, dimension > 0 else { return [] }
         let queryNorm = Double(VectorMath.dot(query, query)).squareRoot()
         let queryCodes = Self.quantise(query).codes  // its scale is common to every estimate: it does not change their order
         var shortlist = Shortlist(size: max(2 * limit, limit + 64))
-        var dots: [Int32] = []
+        let longest = positions.map(\.count).max() ?? 0
+        let attributes = filters.narrowsCandidates  // else only the id lists: the facts stay unread (every row is active)
+        var found = [Int64](repeating: 0, count: longest), estimates = [Float](repeating: 0, count: longest)
         codes.withUnsafeBufferPointer { c in
-            for range in positions where !range.isEmpty {
-                if dots.count < range.count { dots = [Int32](repeating: 0, count: range.count) }
-                dots.withUnsafeMutableBufferPointer { out in
-                    tower_scan_i8(c.baseAddress! + range.lowerBound * dimension, Int32(dimension), Int64(range.count), queryCodes, out.baseAddress!)
-                }
-                for (i, p) in range.enumerated() {
-                    let estimate = Float(dots[i]) * estimateScales[p]
-                    if shortlist.admits(estimate), filters.matchesAttributes(ids[p], facts[p]) { shortlist.insert(estimate, p) }
+            estimateScales.withUnsafeBufferPointer { scales in
+                for range in positions where !range.isEmpty {
+                    // Only the rows that beat the shortlist's worst as the list starts come back.
+                    let kept = tower_scan_i4(c.baseAddress! + range.lowerBound * rowBytes, Int32(dimension), Int64(range.count), queryCodes,
+                                             scales.baseAddress! + range.lowerBound, shortlist.threshold, &found, &estimates)
+                    for k in 0..<Int(kept) {
+                        let p = range.lowerBound + Int(found[k])
+                        guard shortlist.admits(estimates[k]),
+                              attributes ? filters.matchesAttributes(ids[p], facts[p]) : filters.matchesIDs(ids[p]) else { continue }
+                        shortlist.insert(estimates[k], p)
+                    }
                 }
             }
         }
@@ -113,7 +135,10 @@ private struct Shortlist {
     var positions: [Int] { heap.map(\.position) }
 
     /// Whether an estimate would be kept (the heap is not full, or it beats the worst kept).
-    func admits(_ estimate: Float) -> Bool { heap.count < size || estimate > heap[0].estimate }
+    func admits(_ estimate: Float) -> Bool { estimate > threshold }
+
+    /// The estimate to beat: the worst kept when full, else -∞.
+    var threshold: Float { heap.count < size ? -.infinity : heap[0].estimate }
 
     /// Keeps `position` (admitted), dropping the worst kept when full.
     mutating func insert(_ estimate: Float, _ position: Int) {

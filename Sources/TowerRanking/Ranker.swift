@@ -1,3 +1,4 @@
+import CTowerVectorScan
 import Foundation
 import LibPQ
 import TowerRerank
@@ -7,8 +8,8 @@ import TowerRerank
 /// - Connections: a pool of at most `configuration.maxConnections` connections to `url` (a replica works),
 ///   opened lazily; a request waits for a free one up to `acquireTimeout`. Broken connections are
 ///   replaced, and a request that lost its connection is retried (it only reads).
-/// - Every request runs in one read-only, repeatable-read transaction, so a role with SELECT rights
-///   (tower_ro) is enough.
+/// - Every request reads inside read-only, repeatable-read transactions (one, or for the feed, its first round
+///   trip's and then one for the rest), so a role with SELECT rights (tower_ro) is enough.
 /// - Both blocking and `async` methods exist; the async ones run the blocking work on a Dispatch queue,
 ///   never on Swift concurrency's cooperative threads.
 public final class Ranker: Sendable {
@@ -22,7 +23,8 @@ public final class Ranker: Sendable {
     public init(url: String, configuration: RankerConfiguration = RankerConfiguration()) {
         self.configuration = configuration
         pool = ConnectionPool(url: Self.withConnectTimeout(url, seconds: configuration.connectTimeoutSeconds),
-                              maxSize: configuration.maxConnections, acquireTimeout: configuration.acquireTimeout)
+                              timeouts: ConnectionTimeouts(statement: configuration.statementTimeout),
+                              settings: ReadSession.sessionSettings, maxSize: configuration.maxConnections, acquireTimeout: configuration.acquireTimeout)
         indexCache = VectorIndexCache(interval: configuration.indexCheckInterval)
         rerankCache = RerankParameterCache(interval: configuration.rerankCheckInterval)
         caches = ServingCaches(configuration: configuration)
@@ -51,13 +53,14 @@ public final class Ranker: Sendable {
         try filters.validate()
         try diversify?.validate()
         return try read { session in
-            // One round trip: the transaction's opening, the vector check (with a re-ranker: the vector and the
-            // window history) and the customer's excluded products.
+            // One round trip on its own snapshot (no transaction statements): the vector check (with a re-ranker: the
+            // vector and the window history) and the customer's excluded products. With warm caches a re-ranked page
+            // needs nothing more; later batches (the total, the page beyond the head) share a snapshot of their own.
             let reranker = sort == .relevance && diversify == nil ? try rerankCache.current(session) : nil
             let inputs = reranker != nil ? ReadSession.rerankInputs(customer) : sort == .relevance ? [ReadSession.vectorCheck(customer)] : []
             let exclusion = exclude.statement(customer)
             let first = inputs + (exclusion.map { [$0] } ?? [])
-            let results = first.isEmpty ? [] : try session.batch(first)
+            let results = first.isEmpty ? [] : try session.batch(first, alone: true)
             let personalized = sort == .relevance && results[0].count > 0
             var filters = filters
             if exclusion != nil { filters.excludedProductIDs += try results[results.count - 1].rows.map { try $0.decode(0) } }
@@ -199,6 +202,9 @@ public final class Ranker: Sendable {
         }
     }
 
+    /// The implementation of the catalog snapshot's int4 scan this CPU runs: "AVX-512 VNNI", "AVX2" or "portable".
+    public static var vectorScanKernel: String { String(cString: tower_scan_kernel()) }
+
     /// Products in the catalog snapshot the re-ranked feed ranks from (nil: none yet, or the catalog is too large).
     public var catalogSnapshotProducts: Int? { caches.catalog.current()?.count }
 
@@ -214,10 +220,12 @@ public final class Ranker: Sendable {
 
     /// Reads and stores the catalog snapshot (claimed).
     private func readCatalog() throws {
-        let limit = configuration.catalogSnapshotLimit
-        let rows = try read { try ProductTable.rows($0.query(CategoryMembers.statement(nil, limit: limit))) }
-        caches.catalog.store(rows.count > limit ? nil : CatalogSnapshot(rows: rows, previous: caches.catalog.latest))
+        let (limit, previous) = (configuration.catalogSnapshotLimit, caches.catalog.latest)
+        caches.catalog.store(try read { try CatalogSnapshot.read($0, limit: limit, previous: previous) })
     }
+
+    /// How many vectors the current catalog snapshot's read fetched (the rest came from the snapshot before it).
+    public var catalogSnapshotVectorsRead: Int? { caches.catalog.current()?.vectorsRead }
 
     /// Runs blocking work on a Dispatch thread and resumes the caller with its result.
     private func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

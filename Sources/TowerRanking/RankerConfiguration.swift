@@ -60,8 +60,8 @@ public struct RankerConfiguration: Sendable {
     /// index. 0: always walk.
     public var categoryScanLimit: Int = 25_000
     /// The re-ranked head of a feed that would walk the catalog's HNSW index finds its top by cosine in an in-memory
-    /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors as floats and int8 codes and an inverted-file index,
-    /// about 2.1 kB a product; a refresh holds the read rows, the old and the new snapshot at once, about three times
+    /// snapshot of the catalog (`CatalogSnapshot`: facts, vectors as floats and int4 codes and an inverted-file index,
+    /// about 1.9 kB a product; a refresh holds the read rows, the old and the new snapshot at once, about three times
     /// that) when the catalog holds at most this many products that can be ranked; larger catalogs are walked. 0: always
     /// walk (so do `productCacheSize` 0 and `servingCacheTTL` 0, which turn every serving cache off).
     public var catalogSnapshotLimit: Int = 200_000

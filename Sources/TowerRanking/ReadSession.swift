@@ -28,53 +28,62 @@ struct Statement {
     }
 }
 
-/// The queries of one request, all inside one read-only, repeatable-read transaction (one snapshot:
-/// the mode check, the total and the page agree with each other).
+/// The queries of one request, inside one read-only, repeatable-read transaction (one snapshot: the total and the
+/// page agree with each other).
 ///
-/// Statements go out in batches, one round trip each (libpq pipeline mode). The transaction's opening
-/// (`BEGIN`, its settings) travels in front of the first batch and a request's last batch may carry the
-/// `COMMIT`, so a one-statement read is one round trip and a re-ranked feed page a few.
+/// Statements go out in batches, one round trip each (libpq pipeline mode). The transaction's `BEGIN` travels in
+/// front of the first batch and a request's last batch may carry the `COMMIT`, so a one-statement read is one round
+/// trip. A request's first batch may instead run on its own (`alone`): a pipeline without `BEGIN` is one implicit
+/// transaction, read-only and repeatable read by the session's defaults (`sessionSettings`), so a request that
+/// needs nothing more (the re-ranked feed with warm caches) costs one round trip and no transaction statements.
 final class ReadSession {
     let connection: PQConnection
     let configuration: RankerConfiguration
     let indexCache: VectorIndexCache
     let caches: ServingCaches
-    /// Sent in front of the first batch.
-    private var opening: [Statement]
+    /// Sent in front of the first batch of the transaction.
+    private var opening = [Statement("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ")]
     /// The opening went out (a failure must roll back).
     private(set) var began = false
     private var committed = false
+    /// A first batch ran on its own.
+    private var sentAlone = false
     /// What the ranker should read in the background after the request (claimed in the serving caches).
     var backgroundReads: [BackgroundRead] = []
+
+    /// The settings of every connection of the ranker's pool: each implicit transaction (a batch sent `alone`) is read
+    /// only and repeatable read, and JIT compilation, which costs more than these millisecond queries ever gain
+    /// (PostgreSQL's default cost threshold is reached by any exact scan of a large catalog), is off.
+    static let sessionSettings = [("default_transaction_read_only", "on"), ("default_transaction_isolation", "repeatable read"),
+                                  ("jit", "off")]
 
     init(connection: PQConnection, configuration: RankerConfiguration, indexCache: VectorIndexCache, caches: ServingCaches) {
         self.connection = connection
         self.configuration = configuration
         self.indexCache = indexCache
         self.caches = caches
-        // JIT compilation costs more than these millisecond queries ever gain (PostgreSQL's default cost
-        // threshold is reached by any exact scan of a large catalog).
-        var settings = [("jit", "off")]
-        if let timeout = configuration.statementTimeout {
-            settings.append(("statement_timeout", String(Int((timeout * 1000).rounded()))))
-        }
-        opening = [Statement("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ"), .settings(settings)]
     }
 
-    /// Runs `statements` in one round trip and returns their results. `last`: the COMMIT goes with them.
-    func batch(_ statements: [Statement], last: Bool = false) throws -> [PQResult] {
+    /// Runs `statements` in one round trip and returns their results. `last`: the COMMIT goes with them. `alone`: when
+    /// no batch went out yet, this one runs in an implicit transaction of its own (its statements share one snapshot;
+    /// the request's later batches share another); else it joins the transaction.
+    func batch(_ statements: [Statement], last: Bool = false, alone: Bool = false) throws -> [PQResult] {
         precondition(!committed, "a batch after the request's last one")
-        let sent = opening + statements + (last ? [Statement("COMMIT")] : [])
-        let skipped = opening.count
-        opening = []
-        began = true
+        let alone = alone && !began && !sentAlone
+        sentAlone = sentAlone || alone
+        let transaction = alone ? [] : opening
+        let sent = transaction + statements + (last && !alone ? [Statement("COMMIT")] : [])
+        if !alone {
+            opening = []
+            began = true
+        }
         let results = try connection.pipeline(sent.map { statement in
             guard let name = statement.prepared else { return .sql(statement.sql, statement.parameters) }
             connection.prepare(name, statement.sql)
             return .prepared(name, statement.parameters)
         })
-        committed = last
-        return Array(results[skipped ..< skipped + statements.count])
+        committed = committed || (last && !alone)
+        return Array(results[transaction.count ..< transaction.count + statements.count])
     }
 
     /// Runs one statement (in a round trip of its own).

@@ -50,10 +50,15 @@ struct VectorPartitions: Sendable {
 
     /// The positions to scan for `query`: whole lists, most similar centroid first, until at least `budget` positions.
     func positions(for query: [Float], budget: Int) -> [Range<Int>] {
-        var similarity = Array(centroids.similarities(to: query).enumerated())
-        if centroids.count > 1 { similarity.sort { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset } }
+        // Most similar first, ties by list: one sort of integer keys (the similarity's order-preserving bits, inverted, above
+        // the list number).
+        var keys = centroids.similarities(to: query).enumerated().map { list, similarity in
+            let bits = similarity.bitPattern, ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            return UInt64(~ascending) << 32 | UInt64(list)
+        }
+        keys.sort()
         var ranges: [Range<Int>] = [], scanned = 0
-        for (list, _) in similarity where scanned < budget {
+        for list in keys.lazy.map({ Int($0 & 0xFFFF_FFFF) }) where scanned < budget {
             ranges.append(listStarts[list] ..< listStarts[list + 1])
             scanned += ranges[ranges.count - 1].count
         }
@@ -99,7 +104,7 @@ struct Centroids: Sendable, Equatable {
     init(_ centroids: [[Float]]) {
         count = centroids.count
         dimension = centroids.first?.count ?? 0
-        let quantised = centroids.map(ProductTable.quantise)
+        let quantised = centroids.map { ProductTable.quantise($0) }
         codes = quantised.flatMap(\.codes)
         scales = quantised.map(\.scale)
     }

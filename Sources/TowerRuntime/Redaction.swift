@@ -13,9 +13,15 @@ public enum Redaction {
 
     /// True when a metadata key names a secret (its value must never be logged).
     public static func isSecretKey(_ key: String) -> Bool {
-        let lower = key.lowercased()
-        return secretWords.contains { lower.contains($0) }
+        // Every log line asks this of each metadata key: ASCII keys are folded and searched byte by byte.
+        guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return secretWords.contains { key.lowercased().contains($0) } }
+        let lower = key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        return secretWordBytes.contains { word in
+            word.count <= lower.count && (0...(lower.count - word.count)).contains { lower[$0 ..< $0 + word.count].elementsEqual(word) }
+        }
     }
+
+    private static let secretWordBytes = secretWords.map { Array($0.utf8) }
 
     /// `text` with every URL password and `secret=value` pair masked. Text without `@` or `=` is returned as is.
     public static func scrub(_ text: String) -> String {

@@ -9,7 +9,7 @@ public struct ServeConfiguration: Sendable {
     public var port: Int
     /// The read-only database (TOWER_READONLY_DATABASE_URL, else TOWER_DATABASE_URL).
     public var databaseURL: String
-    /// Threads that run the blocking ranking calls (TOWER_API_WORKERS, default 8) = database connections.
+    /// Threads that run the blocking ranking calls (TOWER_API_WORKERS, default `defaultWorkers`) = database connections.
     public var workers: Int
     /// Requests that may wait for a worker (TOWER_API_QUEUE, default 256); beyond it: 503 with Retry-After.
     public var queueCapacity: Int
@@ -24,8 +24,12 @@ public struct ServeConfiguration: Sendable {
     /// How long a SIGTERM waits for requests in flight (TOWER_API_DRAIN, default 10s).
     public var drainSeconds: Double
 
+    /// Twice the cores, between 2 and 32: a re-ranked page with warm caches is CPU work around one database round trip,
+    /// and more threads than that only share the cores (a longer tail) and hold connections (docs/serve.md).
+    public static var defaultWorkers: Int { min(32, max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)) }
+
     /// The memberwise form, for tests.
-    public init(host: String = "127.0.0.1", port: Int = 8470, databaseURL: String, workers: Int = 8, queueCapacity: Int = 256,
+    public init(host: String = "127.0.0.1", port: Int = 8470, databaseURL: String, workers: Int = defaultWorkers, queueCapacity: Int = 256,
                 keyDigests: Set<String>?, rateLimit: Double = 100, rateBurst: Double = 200, corsOrigins: [String] = [],
                 drainSeconds: Double = 10) {
         self.host = host
@@ -48,7 +52,7 @@ public struct ServeConfiguration: Sendable {
             throw ConfigError.missing(key: "TOWER_READONLY_DATABASE_URL", hint: "set the read-only database URL (the tower_ro role)")
         }
         databaseURL = url
-        workers = try source.int("TOWER_API_WORKERS", default: 8)
+        workers = try source.int("TOWER_API_WORKERS", default: Self.defaultWorkers)
         queueCapacity = try source.int("TOWER_API_QUEUE", default: 256)
         guard workers >= 1 else { throw ConfigError.invalid(key: "TOWER_API_WORKERS", value: "\(workers)", expected: "at least 1") }
         guard queueCapacity >= 0 else { throw ConfigError.invalid(key: "TOWER_API_QUEUE", value: "\(queueCapacity)", expected: "0 or more") }

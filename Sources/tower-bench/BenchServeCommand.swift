@@ -38,7 +38,8 @@ struct BenchServeCommand: AsyncParsableCommand {
     var productRange = 1_000
     @Option(parsing: .upToNextOption, help: "Concurrent connections (HTTP) and threads (library).") var connections = [1, 16, 128]
     @Option(help: "Seconds per measurement.") var seconds = 5
-    @Option(help: "Server worker threads = database connections (TOWER_API_WORKERS).") var workers = ServeConfiguration(databaseURL: "", keyDigests: nil).workers
+    @Option(help: "Server worker threads = database connections (TOWER_API_WORKERS; default: twice the cores, 2 to 32).")
+    var workers = ServeConfiguration.defaultWorkers
     @Option(parsing: .upToNextOption, help: "Routes to measure (default: all).") var routes: [String] = []
     @Option(name: .customLong("rerank-candidates"), help: "The published re-ranker's shape, as `tower train --candidates` (default: its default).")
     var rerankCandidates: CandidateOption?
@@ -60,6 +61,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             print(BLASKernel.current)
+            print("catalog snapshot scan kernel \(Ranker.vectorScanKernel)")
             let settings = try global.settings()
             let rw = try settings.requireDatabaseURL(), ro = try global.readOnlyDatabaseURL()
             let readOnlyURL: String
@@ -138,6 +140,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         try ranker.refreshCatalogSnapshot()
         print(String(format: "# catalog snapshot read and built in %.1f s; this process's resident memory %.0f → %.0f MB",
                      Date().timeIntervalSince(start), memory, BenchServeCommand.residentMegabytes()))
+        let refreshStart = Date()
+        try ranker.refreshCatalogSnapshot()
+        print(String(format: "# catalog snapshot refreshed (what a serving process does every TTL) in %.2f s, %d vectors read",
+                     Date().timeIntervalSince(refreshStart), ranker.catalogSnapshotVectorsRead ?? 0))
         // The first 200 customers' vectors; a database without any (an imported event history outside the window) uses
         // 200 products' vectors spread over the catalogue, as `similar` would.
         let connection = try PQConnection(url: url)

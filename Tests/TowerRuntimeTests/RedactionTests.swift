@@ -20,5 +20,13 @@ final class RedactionTests: XCTestCase {
         XCTAssertTrue(Redaction.isSecretKey("db_password"))
         XCTAssertTrue(Redaction.isSecretKey("AWS_SESSION_TOKEN"))
         XCTAssertFalse(Redaction.isSecretKey("customer_id"))
+        XCTAssertTrue(Redaction.isSecretKey("X-Api_Key"), "any case, anywhere in the key")
+        XCTAssertTrue(Redaction.isSecretKey("Authorization"))
+        XCTAssertTrue(Redaction.isSecretKey("pwd"), "the whole key")
+        XCTAssertFalse(Redaction.isSecretKey("pw"), "shorter than every word")
+        XCTAssertFalse(Redaction.isSecretKey(""))
+        XCTAssertTrue(Redaction.isSecretKey("clé_SECRET"), "a key beyond ASCII is lowercased as Unicode")
+        XCTAssertTrue(Redaction.isSecretKey("api_\u{212A}ey"), "KELVIN SIGN lowercases to an ASCII k")
+        XCTAssertFalse(Redaction.isSecretKey("température"))
     }
 }
