@@ -1,5 +1,6 @@
 import Foundation
 import LibPQ
+import Synchronization
 
 /// What the ranker knows about the HNSW index and the catalog size, re-read every
 /// `RankerConfiguration.indexCheckInterval` seconds.
@@ -56,22 +57,17 @@ public struct VectorIndexStatus: Sendable, Equatable {
 }
 
 /// The last `VectorIndexStatus` and when it was read; shared by a ranker's threads.
-final class VectorIndexCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var status: VectorIndexStatus?
-    private var readAt = Date.distantPast
+final class VectorIndexCache: Sendable {
+    private let last = Mutex<(status: VectorIndexStatus?, readAt: Date)>((nil, .distantPast))
     private let interval: TimeInterval
 
     init(interval: TimeInterval) { self.interval = interval }
 
     /// The cached status, re-read in `session` when older than the interval.
     func current(_ session: ReadSession) throws -> VectorIndexStatus {
-        if let fresh = lock.withLock({ Date().timeIntervalSince(readAt) < interval ? status : nil }) { return fresh }
+        if let fresh = last.withLock({ Date().timeIntervalSince($0.readAt) < interval ? $0.status : nil }) { return fresh }
         let read = try VectorIndexStatus.read(session)
-        lock.withLock {
-            status = read
-            readAt = Date()
-        }
+        last.withLock { $0 = (read, Date()) }
         return read
     }
 }
