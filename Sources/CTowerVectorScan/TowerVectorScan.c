@@ -174,7 +174,7 @@ const char *tower_scan_kernel(void) {
     if (best == scan_i4_vnni) return "AVX-512 VNNI";
     if (best == scan_i4_avx2) return "AVX2";
 #endif
-    return best == scan_i4_portable ? "portable" : "unknown";
+    return "portable";
 }
 
 int64_t tower_scan_i4_variant(int32_t variant, const uint8_t *codes, int32_t dim, int64_t rows, const int8_t *query,
@@ -196,11 +196,5 @@ int64_t tower_scan_i4_variant(int32_t variant, const uint8_t *codes, int32_t dim
 
 int64_t tower_scan_i4(const uint8_t *codes, int32_t dim, int64_t rows, const int8_t *query, const float *scales,
                       float threshold, int64_t *indices, float *estimates) {
-    static scan_i4_fn best;  // a benign race: every thread computes the same pointer
-    scan_i4_fn scan = __atomic_load_n(&best, __ATOMIC_RELAXED);
-    if (!scan) {
-        scan = scan_i4_best();
-        __atomic_store_n(&best, scan, __ATOMIC_RELAXED);
-    }
-    return run_i4(scan, codes, dim, rows, query, scales, threshold, indices, estimates);
+    return run_i4(scan_i4_best(), codes, dim, rows, query, scales, threshold, indices, estimates);
 }

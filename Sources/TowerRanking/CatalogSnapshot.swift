@@ -20,11 +20,12 @@ struct CatalogSnapshot: Sendable {
     /// The vectors the read of this snapshot fetched from the database (the others came from the previous snapshot).
     let vectorsRead: Int
 
-    /// The snapshot of `rows` (active products with a vector, as `read` reads them) and their row
-    /// `versions` (nil: unknown); `previous` lends its partitions' centroids and the lists of unchanged products.
-    init(rows: [(id: Int64, facts: ProductFacts)], versions: [Int64]? = nil, vectorsRead: Int? = nil, previous: CatalogSnapshot?) {
+    /// The snapshot of `rows` (active products, as `read` reads them) and their row `versions` (nil: unknown); `previous`
+    /// lends its partitions' centroids and the lists of unchanged products.
+    init(rows: [(id: Int64, facts: ProductFacts, vector: [Float])], versions: [Int64]? = nil, vectorsRead: Int? = nil,
+         previous: CatalogSnapshot?) {
         self.vectorsRead = vectorsRead ?? rows.count
-        let vectors = rows.map { $0.facts.vector ?? [] }
+        let vectors = rows.map(\.vector)
         let partitions = VectorPartitions(vectors: vectors, previous: previous?.partitions) { row in
             guard let previous, let p = previous.positionByID[rows[row].id], previous.table.vector(at: p).elementsEqual(vectors[row]) else {
                 return nil
@@ -54,14 +55,11 @@ struct CatalogSnapshot: Sendable {
         var facts: [Int64: ProductFacts] = [:], cosines: [Int64: Float] = [:]
         facts.reserveCapacity(ids.underestimatedCount)
         cosines.reserveCapacity(ids.underestimatedCount)
-        let attributes = filters.narrowsCandidates  // else only the id lists (every product held is active)
         for id in ids {
             guard let p = positionByID[id] else { continue }
             let f = table.facts(at: p)
             facts[id] = f
-            if attributes ? filters.matchesAttributes(id, f) : filters.matchesIDs(id) {
-                cosines[id] = table.cosine(at: p, query: query, queryNorm: queryNorm)
-            }
+            if filters.matchesActive(id, f) { cosines[id] = table.cosine(at: p, query: query, queryNorm: queryNorm) }
         }
         return (facts, cosines)
     }

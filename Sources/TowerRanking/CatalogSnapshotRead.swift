@@ -8,31 +8,35 @@ extension CatalogSnapshot {
     /// The catalog as `session` sees it (one transaction: the listing and the vectors agree), nil when it holds more than
     /// `limit` rankable products.
     static func read(_ session: ReadSession, limit: Int, previous: CatalogSnapshot?) throws -> CatalogSnapshot? {
-        let withVectors = previous == nil
         let listing = try session.query("""
-            SELECT p.product_id, p.xmin::text::bigint, \(ProductFacts.columns(vector: withVectors)) FROM products p
+            SELECT p.product_id, p.xmin::text::bigint, \(ProductFacts.columns(vector: previous == nil)) FROM products p
             WHERE p.active AND p.embedding IS NOT NULL ORDER BY p.product_id LIMIT $1
             """, [limit + 1])
         guard listing.count <= limit else { return nil }
-        var ids: [Int64] = [], versions: [Int64] = [], facts: [ProductFacts] = []
+        var ids: [Int64] = [], versions: [Int64] = [], facts: [ProductFacts] = [], vectors: [[Float]?] = []
         for row in listing.rows {
             ids.append(try row.decode(0))
             versions.append(try row.decode(1))
-            facts.append(try ProductFacts(row, from: 2, vector: withVectors))
+            facts.append(try ProductFacts(row, from: 2, vector: false))
+            vectors.append(previous == nil ? try row.decode(2 + ProductFacts.vectorColumn) : nil)
         }
         var vectorsRead = ids.count
         if let previous {
-            let changed = ids.indices.filter { previous.version(of: ids[$0]) != versions[$0] }.map { ids[$0] }
-            var read: [Int64: [Float]] = [:]
+            var changed: [Int] = []  // rows whose version differs from the previous snapshot's (or new ones)
+            for i in ids.indices {
+                if previous.version(of: ids[i]) == versions[i] { vectors[i] = previous.vector(of: ids[i]) } else { changed.append(i) }
+            }
             if !changed.isEmpty {
                 let result = try session.query("SELECT product_id, embedding FROM products WHERE product_id = ANY($1::bigint[])",
-                                               [PQArray(changed)])
+                                               [PQArray(changed.map { ids[$0] })])
+                var read: [Int64: [Float]] = [:]
                 for row in result.rows { read[try row.decode(0)] = try row.decode(1) }
+                for i in changed { vectors[i] = read[ids[i]] }
             }
             vectorsRead = changed.count
-            facts = facts.indices.map { i in facts[i].with(vector: read[ids[i]] ?? previous.vector(of: ids[i])) }
         }
-        let rows = ids.indices.map { (id: ids[$0], facts: facts[$0]) }
-        return CatalogSnapshot(rows: rows, versions: versions, vectorsRead: vectorsRead, previous: previous)
+        let kept = ids.indices.filter { vectors[$0] != nil }  // every row, as the listing and the vectors share a snapshot
+        return CatalogSnapshot(rows: kept.map { (ids[$0], facts[$0], vectors[$0]!) }, versions: kept.map { versions[$0] },
+                               vectorsRead: vectorsRead, previous: previous)
     }
 }

@@ -41,6 +41,9 @@ final class ProductFacts: Sendable {
         self.vector = vector
     }
 
+    /// Where `columns(vector: true)` puts the vector, counted from its first column.
+    static let vectorColumn = 10
+
     /// The facts' columns over `products p` (`product_trending` read by a subquery), the vector last when asked.
     static func columns(vector: Bool) -> String {
         """
@@ -86,7 +89,7 @@ extension ProductFacts {
                   color: try r.decodeIfPresent(first + 3), price: try r.decodeIfPresent(first + 4),
                   priceTier: try r.decodeIfPresent(first + 5), createdAt: try r.decode(first + 6), weight1d: trending[0],
                   weight7d: trending[1], weight30d: trending[2], trendScore: trending[3],
-                  vector: vector ? try r.decodeIfPresent(first + 10) : nil)
+                  vector: vector ? try r.decodeIfPresent(first + Self.vectorColumn) : nil)
     }
 }
 
@@ -111,9 +114,15 @@ extension RankingFilters {
         return matchesIDs(id)
     }
 
-    /// `matchesAttributes` for an active product when no attribute filter is set (`narrowsCandidates` is false): the allow
-    /// and exclusion lists only, without reading its facts.
-    func matchesIDs(_ id: Int64) -> Bool {
+    /// `matchesAttributes` for a product known to be active (the catalog snapshot's, a scanned category's): without an
+    /// attribute filter only the allow and exclusion lists decide, and its facts are not read (a cache miss each, on the
+    /// scan's hot path).
+    func matchesActive(_ id: Int64, _ facts: @autoclosure () -> ProductFacts) -> Bool {
+        narrowsCandidates ? matchesAttributes(id, facts()) : matchesIDs(id)
+    }
+
+    /// The allow and exclusion lists.
+    private func matchesIDs(_ id: Int64) -> Bool {
         if let productIDs, !productIDs.contains(id) { return false }
         return !excludedProductIDs.contains(id)
     }

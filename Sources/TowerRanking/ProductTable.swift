@@ -24,28 +24,29 @@ struct ProductTable: Sendable {
     private let estimateScales: [Float]
     let dimension: Int
 
-    /// The table of `rows` (active products, facts with vectors of one dimension) in that order.
-    init(_ rows: [(id: Int64, facts: ProductFacts)]) {
-        let dimension = rows.first?.facts.vector?.count ?? 0
+    /// The table of `rows` (active products: their facts, which the table keeps as they are, and their vectors, of one
+    /// dimension) in that order.
+    init(_ rows: [(id: Int64, facts: ProductFacts, vector: [Float])]) {
+        let dimension = rows.first?.vector.count ?? 0
         self.dimension = dimension
         ids = rows.map(\.id)
-        facts = rows.map { $0.facts.with(vector: nil) }
+        facts = rows.map(\.facts)
         var vectors: [Float] = []
         vectors.reserveCapacity(rows.count * dimension)
-        for row in rows { vectors += row.facts.vector ?? [Float](repeating: 0, count: dimension) }
+        for row in rows { vectors += row.vector }
         self.vectors = vectors
-        norms = rows.map { r in r.facts.vector.map { Double(VectorMath.dot($0, $0)).squareRoot() } ?? 0 }
-        (rowBytes, codes, estimateScales) = Self.packed(rows.map { $0.facts.vector }, dimension: dimension, norms: norms)
+        norms = rows.map { Double(VectorMath.dot($0.vector, $0.vector)).squareRoot() }
+        (rowBytes, codes, estimateScales) = Self.packed(rows.map(\.vector), dimension: dimension, norms: norms)
     }
 
-    /// `vectors` (nil: zeros) as int4 codes and their estimate scales.
-    private static func packed(_ vectors: [[Float]?], dimension: Int, norms: [Double]) -> (Int, [UInt8], [Float]) {
+    /// `vectors` as int4 codes and their estimate scales.
+    private static func packed(_ vectors: [[Float]], dimension: Int, norms: [Double]) -> (Int, [UInt8], [Float]) {
         let rowBytes = Int(tower_i4_bytes(Int32(dimension)))
         var codes = [UInt8](repeating: 0, count: vectors.count * rowBytes), scales: [Float] = []
         scales.reserveCapacity(vectors.count)
         codes.withUnsafeMutableBufferPointer { out in
             for (r, vector) in vectors.enumerated() {
-                let (q, scale) = quantise(vector ?? [Float](repeating: 0, count: dimension), levels: 7)
+                let (q, scale) = quantise(vector, levels: 7)
                 tower_pack_i4(q, Int32(dimension), out.baseAddress! + r * rowBytes)
                 scales.append(norms[r] > 0 ? scale / Float(norms[r]) : 0)
             }
@@ -60,11 +61,14 @@ struct ProductTable: Sendable {
         return (v.map { Int8(($0 / scale).rounded()) }, scale)
     }
 
-    /// The rows of a `ProductFacts.columns(vector: true)` query with `product_id` first (inactive rows and rows without a
-    /// vector left out).
-    static func rows(_ result: PQResult) throws -> [(id: Int64, facts: ProductFacts)] {
-        try result.rows.map { (id: try $0.decode(0, as: Int64.self), facts: try ProductFacts($0, from: 1, vector: true)) }
-            .filter { $0.facts.active && $0.facts.vector != nil }
+    /// The rows of a `ProductFacts.columns(vector: true)` query with `product_id` first, the vector apart from the facts
+    /// (inactive rows and rows without a vector left out).
+    static func rows(_ result: PQResult) throws -> [(id: Int64, facts: ProductFacts, vector: [Float])] {
+        try result.rows.compactMap { row in
+            let facts = try ProductFacts(row, from: 1, vector: false)
+            guard facts.active, let vector: [Float] = try row.decodeIfPresent(1 + ProductFacts.vectorColumn) else { return nil }
+            return (try row.decode(0), facts, vector)
+        }
     }
 
     var count: Int { ids.count }
@@ -99,7 +103,6 @@ struct ProductTable: Sendable {
         let queryCodes = Self.quantise(query).codes  // its scale is common to every estimate: it does not change their order
         var shortlist = Shortlist(size: max(2 * limit, limit + 64))
         let longest = positions.map(\.count).max() ?? 0
-        let attributes = filters.narrowsCandidates  // else only the id lists: the facts stay unread (every row is active)
         var found = [Int64](repeating: 0, count: longest), estimates = [Float](repeating: 0, count: longest)
         codes.withUnsafeBufferPointer { c in
             estimateScales.withUnsafeBufferPointer { scales in
@@ -109,9 +112,7 @@ struct ProductTable: Sendable {
                                              scales.baseAddress! + range.lowerBound, shortlist.threshold, &found, &estimates)
                     for k in 0..<Int(kept) {
                         let p = range.lowerBound + Int(found[k])
-                        guard shortlist.admits(estimates[k]),
-                              attributes ? filters.matchesAttributes(ids[p], facts[p]) : filters.matchesIDs(ids[p]) else { continue }
-                        shortlist.insert(estimates[k], p)
+                        if shortlist.admits(estimates[k]), filters.matchesActive(ids[p], facts[p]) { shortlist.insert(estimates[k], p) }
                     }
                 }
             }
@@ -162,13 +163,5 @@ private struct Shortlist {
             heap.swapAt(parent, smallest)
             parent = smallest
         }
-    }
-}
-
-extension ProductFacts {
-    /// These facts with `vector` instead of theirs.
-    func with(vector: [Float]?) -> ProductFacts {
-        ProductFacts(name: name, popularity: popularity, active: active, categoryPath: categoryPath, merchant: merchant, color: color, price: price, priceTier: priceTier,
-                     createdAt: createdAt, weight1d: weight1d, weight7d: weight7d, weight30d: weight30d, trendScore: trendScore, vector: vector)
     }
 }

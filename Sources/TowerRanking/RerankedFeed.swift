@@ -156,7 +156,6 @@ extension ReadSession {
         return caches.catalog.current()
     }
 
-
     private func factsStatements(_ ids: [Int64]) -> [Statement] { ids.isEmpty ? [] : [ProductFacts.statement(ids)] }
 
     /// Decodes a facts query's rows and caches them.

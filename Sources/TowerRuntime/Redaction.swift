@@ -14,7 +14,10 @@ public enum Redaction {
     /// True when a metadata key names a secret (its value must never be logged).
     public static func isSecretKey(_ key: String) -> Bool {
         // Every log line asks this of each metadata key: ASCII keys are folded and searched byte by byte.
-        guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return secretWords.contains { key.lowercased().contains($0) } }
+        guard key.utf8.allSatisfy({ $0 < 0x80 }) else {
+            let lower = key.lowercased()
+            return secretWords.contains { lower.contains($0) }
+        }
         let lower = key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
         return secretWordBytes.contains { word in
             word.count <= lower.count && (0...(lower.count - word.count)).contains { lower[$0 ..< $0 + word.count].elementsEqual(word) }

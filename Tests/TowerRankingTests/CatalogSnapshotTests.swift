@@ -117,6 +117,13 @@ final class CatalogSnapshotTests: XCTestCase {
     }
 }
 
+extension CatalogSnapshot {
+    /// The snapshot of test rows whose facts carry their vectors.
+    init(rows: [(id: Int64, facts: ProductFacts)], previous: CatalogSnapshot?) {
+        self.init(rows: rows.map { ($0.id, $0.facts, $0.facts.vector!) }, previous: previous)
+    }
+}
+
 extension ProductFacts {
     /// Facts for unit tests: an active product named "p" in `category` with `vector`.
     static func sample(vector: [Float], category: String = "c") -> ProductFacts {

@@ -75,7 +75,7 @@ final class ServingCacheTests: XCTestCase {
     /// entries go first), a category too large remembered as such.
     func testCategoryScanCacheClaimsOneReadAndBoundsTheProducts() {
         func members(_ n: Int) -> CategoryMembers {
-            CategoryMembers(table: ProductTable((0..<Int64(n)).map { ($0, ProductFacts.sample(vector: [1, 0])) }))
+            CategoryMembers(table: ProductTable((0..<Int64(n)).map { ($0, ProductFacts.sample(vector: [1, 0]), [1, 0]) }))
         }
         let cache = CategoryScanCache(maxProducts: 10, ttl: 60)
         XCTAssertTrue(cache.claim("a"))
